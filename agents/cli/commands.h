@@ -1,0 +1,11 @@
+// The v4rt subcommands. Each lives in its own file agents/cli/cmd_<name>.cpp,
+// parses its flags with FlagSet and calls into the libraries. Adding a command:
+// declare its entry function here and add one row to kCommands in main.cpp.
+#pragma once
+
+namespace v4rt::cli {
+
+// Each returns the process exit code. argv excludes "v4rt" and the command name.
+int cmd_version(int argc, char** argv);
+
+}  // namespace v4rt::cli

@@ -1,0 +1,42 @@
+// v4rt: one executable, subcommands dispatched from the table below.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "agents/cli/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+// Order is the order shown by `v4rt --help`.
+constexpr Command kCommands[] = {
+    {"version", "print the version", v4rt::cli::cmd_version},
+};
+
+void print_help() {
+  std::printf(
+      "v4rt: a long-context DeepSeek-V4 agent and tool-use runtime\n\n"
+      "usage: v4rt <command> [<subcommand>] [flags]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::printf("  %-12s %s\n", c.name, c.summary);
+  std::printf("\nRun 'v4rt <command> --help' for a command's flags.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  std::string_view name = argv[1];
+  for (const auto& c : kCommands)
+    if (name == c.name) return c.run(argc - 2, argv + 2);
+  std::fprintf(stderr, "v4rt: unknown command '%s'\nhint: run 'v4rt --help' for the list\n", argv[1]);
+  return 2;
+}

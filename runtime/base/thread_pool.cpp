@@ -1,0 +1,69 @@
+#include "runtime/base/thread_pool.h"
+
+#include <algorithm>
+
+namespace v4rt {
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  start_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain) {
+  if (n == 0) return;
+  grain = std::max<size_t>(grain, 1);
+  size_t parts = std::min<size_t>(static_cast<size_t>(size()), (n + grain - 1) / grain);
+  if (parts <= 1) {
+    fn(0, n);
+    return;
+  }
+  size_t chunk = (n + parts - 1) / parts;
+  chunk = (chunk + grain - 1) / grain * grain;
+  std::vector<std::pair<size_t, size_t>> ranges;
+  for (size_t b = 0; b < n; b += chunk) ranges.emplace_back(b, std::min(n, b + chunk));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ranges_ = ranges;
+    job_ = &fn;
+    pending_ = static_cast<int>(ranges.size()) - 1;
+    ++generation_;
+  }
+  start_cv_.notify_all();
+  fn(ranges[0].first, ranges[0].second);
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  job_ = nullptr;
+}
+
+void ThreadPool::worker_loop(int index) {
+  unsigned long seen = 0;
+  for (;;) {
+    std::pair<size_t, size_t> range;
+    const std::function<void(size_t, size_t)>* job = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      if (static_cast<size_t>(index) >= ranges_.size()) continue;
+      range = ranges_[index];
+      job = job_;
+    }
+    (*job)(range.first, range.second);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_cv_.notify_all();
+    }
+  }
+}
+
+}  // namespace v4rt
