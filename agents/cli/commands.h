@@ -7,5 +7,8 @@ namespace v4rt::cli {
 
 // Each returns the process exit code. argv excludes "v4rt" and the command name.
 int cmd_version(int argc, char** argv);
+// `v4rt model inspect|init`: cmd_model dispatches; init lives in cmd_model_init.cpp.
+int cmd_model(int argc, char** argv);
+int cmd_model_init(int argc, char** argv);
 
 }  // namespace v4rt::cli

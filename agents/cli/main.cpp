@@ -16,6 +16,7 @@ struct Command {
 // Order is the order shown by `v4rt --help`.
 constexpr Command kCommands[] = {
     {"version", "print the version", v4rt::cli::cmd_version},
+    {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
 };
 
 void print_help() {
