@@ -8,10 +8,35 @@
 
 namespace v4rt {
 
-[[noreturn]] void check_failed(std::string_view why, const std::source_location& loc);
+#if defined(__cpp_lib_source_location)
+using SourceLocation = std::source_location;
+#else
+// clang 14 (the fuzz build) with libstdc++ 12 lacks std::source_location;
+// the same builtins give file, line and function.
+class SourceLocation {
+ public:
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(), unsigned line = __builtin_LINE(),
+                                          const char* function = __builtin_FUNCTION()) {
+    SourceLocation loc;
+    loc.file_ = file;
+    loc.line_ = line;
+    loc.function_ = function;
+    return loc;
+  }
+  constexpr const char* file_name() const { return file_; }
+  constexpr unsigned line() const { return line_; }
+  constexpr const char* function_name() const { return function_; }
 
-inline void check(bool cond, std::string_view why,
-                  const std::source_location& loc = std::source_location::current()) {
+ private:
+  const char* file_ = "";
+  unsigned line_ = 0;
+  const char* function_ = "";
+};
+#endif
+
+[[noreturn]] void check_failed(std::string_view why, const SourceLocation& loc);
+
+inline void check(bool cond, std::string_view why, const SourceLocation& loc = SourceLocation::current()) {
   if (!cond) [[unlikely]] check_failed(why, loc);
 }
 
