@@ -10,5 +10,8 @@ int cmd_version(int argc, char** argv);
 // `v4rt model inspect|init`: cmd_model dispatches; init lives in cmd_model_init.cpp.
 int cmd_model(int argc, char** argv);
 int cmd_model_init(int argc, char** argv);
+// `v4rt chat render|parse`: cmd_chat dispatches (render in cmd_chat.cpp); parse lives in cmd_chat_parse.cpp.
+int cmd_chat(int argc, char** argv);
+int cmd_chat_parse(int argc, char** argv);
 
 }  // namespace v4rt::cli

@@ -17,6 +17,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"version", "print the version", v4rt::cli::cmd_version},
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
+    {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
 };
 
 void print_help() {
