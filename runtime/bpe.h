@@ -1,0 +1,60 @@
+// Bpe: the byte-level BPE model of a Hugging Face tokenizer.json ("model":
+// {"type": "BPE", "vocab", "merges"}): bytes are mapped to GPT-2's byte
+// alphabet, then the lowest-ranked adjacent pair is merged (leftmost first on
+// ties) until no merge applies, exactly as `tokenizers`' BPE::merge_word.
+// Thread-safe: immutable after from_json(); encode() may run concurrently.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "runtime/base/status.h"
+
+namespace v4rt::runtime {
+
+class Bpe {
+ public:
+  // `model` is the tokenizer.json "model" value. InvalidArgument names the
+  // key at fault; Unsupported for BPE options v4rt does not implement.
+  static Result<Bpe> from_json(const nlohmann::json& model);
+
+  // Appends the ids of one pre-tokenized piece (raw bytes; a virtual ' ' first
+  // when prefix_space). Bytes whose symbol is not in the vocabulary are
+  // dropped, as `tokenizers` does when the model has no unk_token.
+  void encode(std::string_view piece, bool prefix_space, std::vector<int32_t>& out) const;
+
+  // The vocabulary entry (in the byte alphabet, e.g. "Ġthe"); empty if none.
+  std::string_view token(int32_t id) const;
+  // Id of a vocabulary entry, or -1.
+  int32_t id(std::string_view token) const;
+  // One past the largest id in the vocabulary.
+  int32_t id_limit() const { return static_cast<int32_t>(tokens_.size()); }
+
+  // GPT-2's byte alphabet: the character (UTF-8) that stands for each byte.
+  static const std::array<std::string, 256>& byte_alphabet();
+
+ private:
+  struct Merge {
+    int32_t rank;
+    int32_t new_id;
+  };
+  static uint64_t pair_key(int32_t a, int32_t b) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+  }
+  void merge_small(std::vector<int32_t>& syms) const;
+  void merge_heap(std::vector<int32_t>& syms) const;
+
+  std::unordered_map<std::string, int32_t> vocab_;
+  std::vector<std::string> tokens_;                // by id; empty where no token
+  std::unordered_map<uint64_t, Merge> merges_;      // (left id, right id) -> merge
+  std::array<int32_t, 256> byte_id_{};              // id of each byte's symbol, -1 if none
+  bool ignore_merges_ = false;
+};
+
+}  // namespace v4rt::runtime

@@ -1,0 +1,377 @@
+#include "runtime/pretokenizer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace v4rt::runtime {
+namespace {
+
+using json = nlohmann::json;
+using Matches = std::vector<std::pair<size_t, size_t>>;
+
+// DeepSeek V3/V4 pre-tokenizer, exactly as in its tokenizer.json.
+constexpr std::string_view kDeepSeekDigits = "\\p{N}{1,3}";
+constexpr std::string_view kDeepSeekCjk = "[\u4E00-\u9FA5\u3040-\u309F\u30A0-\u30FF]+";
+constexpr std::string_view kDeepSeekMain =
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"
+    " ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+// The regex of the ByteLevel pre-tokenizer when use_regex is true (GPT-2's).
+constexpr std::string_view kByteLevelRegex =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+
+// ASCII character classes of the DeepSeek main regex. On ASCII, \p{L} is
+// [A-Za-z], \p{N} is [0-9], \p{P}|\p{S} is the 32 printable punctuation
+// characters, \s is [\t\n\v\f\r ], \p{M} is empty.
+enum : uint8_t { kLetter = 1, kDigit = 2, kPunct = 4, kSpace = 8, kNewline = 16 };
+struct AsciiClasses {
+  uint8_t c[128] = {};
+  constexpr AsciiClasses() {
+    for (int i = 'A'; i <= 'Z'; ++i) c[i] = kLetter;
+    for (int i = 'a'; i <= 'z'; ++i) c[i] = kLetter;
+    for (int i = '0'; i <= '9'; ++i) c[i] = kDigit;
+    for (int i = 33; i < 127; ++i)
+      if (c[i] == 0) c[i] = kPunct;
+    for (int i : {'\t', '\v', '\f', ' '}) c[i] = kSpace;
+    c[static_cast<int>('\n')] = kSpace | kNewline;
+    c[static_cast<int>('\r')] = kSpace | kNewline;
+  }
+};
+constexpr AsciiClasses kAscii;
+
+inline uint8_t cls(const char* s, size_t i, size_t end) {
+  return i < end ? kAscii.c[static_cast<unsigned char>(s[i]) & 0x7F] : 0;
+}
+
+// The DeepSeek main regex, searched over an ASCII subject s[b, e) with no
+// digits, emulated alternative by alternative (leftmost match, first
+// alternative that matches, greedy). Emits matches and the gaps between them.
+void split_main_ascii(const char* s, size_t b, size_t e, std::vector<PreToken>& out) {
+  size_t gap = b;
+  size_t i = b;
+  auto run = [&](size_t j, uint8_t mask) {
+    while (j < e && (cls(s, j, e) & mask)) ++j;
+    return j;
+  };
+  while (i < e) {
+    const uint8_t c = cls(s, i, e);
+    const uint8_t nx = cls(s, i + 1, e);
+    size_t m = i;  // match end; == i: no match starts here
+    if ((c & kPunct) && (nx & kLetter)) {
+      m = run(i + 1, kLetter);                           // [punct][A-Za-z]+
+    } else if (!(c & (kNewline | kLetter | kPunct)) && (nx & kLetter)) {
+      m = run(i + 1, kLetter);                           // [^\r\n L P S]?[L M]+ (with the prefix)
+    } else if (c & kLetter) {
+      m = run(i, kLetter);                               // ... (without it)
+    } else if (s[i] == ' ' && (nx & kPunct)) {
+      m = run(run(i + 1, kPunct), kNewline);             // ' ?[P S]+[\r\n]*'
+    } else if (c & kPunct) {
+      m = run(run(i, kPunct), kNewline);
+    } else if (c & kSpace) {
+      const size_t j = run(i, kSpace);
+      size_t last_nl = j;
+      for (size_t k = j; k > i; --k)
+        if (cls(s, k - 1, e) & kNewline) { last_nl = k - 1; break; }
+      if (last_nl != j) m = last_nl + 1;                 // \s*[\r\n]+
+      else if (j == e) m = j;                            // \s+(?!\S) at the end
+      else if (j - i >= 2) m = j - 1;                    // \s+(?!\S) before a non-space
+      else m = j;                                        // \s+
+    }
+    if (m == i) { ++i; continue; }
+    if (gap < i) out.push_back({gap, i, false});
+    out.push_back({i, m, false});
+    i = gap = m;
+  }
+  if (gap < e) out.push_back({gap, e, false});
+}
+
+// The whole DeepSeek pre-tokenizer on ASCII text[b, e): digit runs in groups
+// of up to three (\p{N}{1,3}), the CJK split (a no-op on ASCII), then the main
+// regex on each digit-free gap.
+void split_deepseek_ascii(std::string_view text, size_t b, size_t e, std::vector<PreToken>& out) {
+  const char* s = text.data();
+  size_t gap = b;
+  size_t i = b;
+  while (i < e) {
+    if (!(cls(s, i, e) & kDigit)) { ++i; continue; }
+    if (gap < i) split_main_ascii(s, gap, i, out);
+    size_t j = i;
+    while (j < e && (cls(s, j, e) & kDigit)) ++j;
+    for (size_t k = i; k < j; k += 3) out.push_back({k, std::min(k + 3, j), false});
+    i = gap = j;
+  }
+  if (gap < e) split_main_ascii(s, gap, e, out);
+}
+
+bool all_ascii(const char* s, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ull) return false;
+  }
+  for (; i < n; ++i)
+    if (static_cast<unsigned char>(s[i]) & 0x80) return false;
+  return true;
+}
+
+// Regex escape for a Split {"String": ...} pattern: ASCII punctuation gets a backslash.
+std::string escape_literal(std::string_view lit) {
+  std::string out;
+  for (char ch : lit) {
+    unsigned char u = static_cast<unsigned char>(ch);
+    if (u < 0x80 && (kAscii.c[u] & kPunct)) out += '\\';
+    out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) { return valid_utf8_prefix(s) == s.size(); }
+
+size_t valid_utf8_prefix(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
+    }
+    const unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return i;
+    if (i + len > n) return i;
+    if (p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k)
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+    i += len;
+  }
+  return n;
+}
+
+Status PreTokenizer::add_steps(const json& j, std::vector<Step>& steps, int depth) {
+  if (j.is_null()) return Status::Ok();
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+    return Status::InvalidArgument("pre_tokenizer: expected an object with a string \"type\"");
+  if (depth > 16) return Status::InvalidArgument("pre_tokenizer: Sequence nested more than 16 deep");
+  const std::string type = j["type"].get<std::string>();
+  if (type == "Sequence") {
+    if (!j.contains("pretokenizers") || !j["pretokenizers"].is_array())
+      return Status::InvalidArgument("pre_tokenizer Sequence: missing array \"pretokenizers\"");
+    for (const json& sub : j["pretokenizers"]) V4RT_RETURN_IF_ERROR(add_steps(sub, steps, depth + 1));
+    return Status::Ok();
+  }
+  Step step;
+  if (type == "ByteLevel") {
+    step.byte_level = true;
+    auto flag = [&](const char* key, bool dflt) {
+      return j.contains(key) && j[key].is_boolean() ? j[key].get<bool>() : dflt;
+    };
+    step.add_prefix_space = flag("add_prefix_space", true);
+    if (flag("use_regex", true)) {
+      Result<TokenizerRegex> re = TokenizerRegex::compile(kByteLevelRegex);
+      if (!re) return re.status();
+      step.regex.push_back(std::move(*re));
+    }
+    steps.push_back(std::move(step));
+    return Status::Ok();
+  }
+  if (type == "Split") {
+    const json* pat = j.contains("pattern") ? &j["pattern"] : nullptr;
+    std::string regex;
+    if (pat && pat->is_object() && pat->contains("Regex") && (*pat)["Regex"].is_string()) {
+      regex = (*pat)["Regex"].get<std::string>();
+    } else if (pat && pat->is_object() && pat->contains("String") && (*pat)["String"].is_string()) {
+      regex = escape_literal((*pat)["String"].get<std::string>());
+    } else {
+      return Status::InvalidArgument("pre_tokenizer Split: \"pattern\" must be {\"Regex\": S} or {\"String\": S}");
+    }
+    if (!is_valid_utf8(regex)) return Status::InvalidArgument("pre_tokenizer Split: pattern is not valid UTF-8");
+    Result<TokenizerRegex> re = TokenizerRegex::compile(regex);
+    if (!re) return re.status().with_context("pre_tokenizer Split");
+    step.regex.push_back(std::move(*re));
+    const std::string behavior = j.contains("behavior") && j["behavior"].is_string()
+                                     ? j["behavior"].get<std::string>() : "";
+    if (behavior == "Removed") step.behavior = Behavior::kRemoved;
+    else if (behavior == "Isolated") step.behavior = Behavior::kIsolated;
+    else if (behavior == "MergedWithPrevious") step.behavior = Behavior::kMergedWithPrevious;
+    else if (behavior == "MergedWithNext") step.behavior = Behavior::kMergedWithNext;
+    else if (behavior == "Contiguous") step.behavior = Behavior::kContiguous;
+    else return Status::InvalidArgument("pre_tokenizer Split: unknown behavior '" + behavior +
+                                        "' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous)");
+    step.invert = j.contains("invert") && j["invert"].is_boolean() && j["invert"].get<bool>();
+    steps.push_back(std::move(step));
+    return Status::Ok();
+  }
+  return Status::Unsupported("pre_tokenizer type '" + type +
+                             "' is not supported by v4rt (supported: Sequence, Split, ByteLevel)");
+}
+
+Result<PreTokenizer> PreTokenizer::from_json(const json& j) {
+  PreTokenizer p;
+  V4RT_RETURN_IF_ERROR(add_steps(j, p.steps_, 0));
+  // Recognise DeepSeek's exact configuration for the fast path.
+  if (j.is_object() && j.value("type", json()) == "Sequence" && p.steps_.size() == 4) {
+    const json& seq = j["pretokenizers"];
+    auto regex_is = [&](size_t i, std::string_view want) {
+      const json& s = seq[i];
+      return s.value("type", json()) == "Split" && s.contains("pattern") && s["pattern"].is_object() &&
+             s["pattern"].value("Regex", json()) == want && !p.steps_[i].invert &&
+             p.steps_[i].behavior == Behavior::kIsolated;
+    };
+    p.deepseek_fast_path_ = seq.size() == 4 && regex_is(0, kDeepSeekDigits) && regex_is(1, kDeepSeekCjk) &&
+                            regex_is(2, kDeepSeekMain) && p.steps_[3].byte_level &&
+                            !p.steps_[3].add_prefix_space && p.steps_[3].regex.empty();
+  }
+  return p;
+}
+
+void PreTokenizer::apply_step(const Step& step, std::string_view text, const PreToken& piece,
+                              std::vector<PreToken>& out) const {
+  PreToken pc = piece;
+  if (step.byte_level && step.add_prefix_space && !pc.prefix_space &&
+      (pc.begin == pc.end || text[pc.begin] != ' '))
+    pc.prefix_space = true;
+  if (step.regex.empty()) { out.push_back(pc); return; }
+
+  // The subject: the piece's bytes, after its virtual ' ' if it has one.
+  std::string with_space;
+  std::string_view subject = text.substr(pc.begin, pc.end - pc.begin);
+  if (pc.prefix_space) {
+    with_space.reserve(subject.size() + 1);
+    with_space += ' ';
+    with_space += subject;
+    subject = with_space;
+  }
+  Matches matches;
+  step.regex.front().find_all(subject, matches);
+
+  // (offsets, is_match) in order, as `tokenizers`' Pattern::find_matches.
+  std::vector<std::pair<std::pair<size_t, size_t>, bool>> spans;
+  if (subject.empty()) spans.push_back({{0, 0}, false});
+  size_t prev = 0;
+  for (auto [s, e] : matches) {
+    if (prev != s) spans.push_back({{prev, s}, false});
+    spans.push_back({{s, e}, true});
+    prev = e;
+  }
+  if (prev != subject.size() && !subject.empty()) spans.push_back({{prev, subject.size()}, false});
+  if (step.invert)
+    for (auto& sp : spans) sp.second = !sp.second;
+
+  // (offsets, remove) after the behaviour, as NormalizedString::split.
+  std::vector<std::pair<std::pair<size_t, size_t>, bool>> kept;
+  switch (step.behavior) {
+    case Behavior::kIsolated:
+      for (auto& sp : spans) kept.push_back({sp.first, false});
+      break;
+    case Behavior::kRemoved:
+      kept = spans;
+      break;
+    case Behavior::kContiguous: {
+      bool prev_match = false;
+      for (auto& sp : spans) {
+        if (sp.second == prev_match && !kept.empty()) kept.back().first.second = sp.first.second;
+        else kept.push_back({sp.first, false});
+        prev_match = sp.second;
+      }
+      break;
+    }
+    case Behavior::kMergedWithPrevious: {
+      bool prev_match = false;
+      for (auto& sp : spans) {
+        if (sp.second && !prev_match && !kept.empty()) kept.back().first.second = sp.first.second;
+        else kept.push_back({sp.first, false});
+        prev_match = sp.second;
+      }
+      break;
+    }
+    case Behavior::kMergedWithNext: {
+      bool prev_match = false;
+      for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
+        if (it->second && !prev_match && !kept.empty()) kept.back().first.first = it->first.first;
+        else kept.push_back({it->first, false});
+        prev_match = it->second;
+      }
+      std::reverse(kept.begin(), kept.end());
+      break;
+    }
+  }
+  for (auto& [off, remove] : kept) {
+    if (remove || off.first == off.second) continue;
+    if (!pc.prefix_space) {
+      out.push_back({pc.begin + off.first, pc.begin + off.second, false});
+    } else if (off.first == 0) {
+      out.push_back({pc.begin, pc.begin + off.second - 1, true});
+    } else {
+      out.push_back({pc.begin + off.first - 1, pc.begin + off.second - 1, false});
+    }
+  }
+}
+
+void PreTokenizer::split_regex(std::string_view text, size_t begin, size_t end,
+                               std::vector<PreToken>& out) const {
+  std::vector<PreToken> cur{{begin, end, false}};
+  std::vector<PreToken> next;
+  for (const Step& step : steps_) {
+    next.clear();
+    for (const PreToken& piece : cur) apply_step(step, text, piece, next);
+    cur.swap(next);
+  }
+  for (const PreToken& p : cur)
+    if (p.begin != p.end || p.prefix_space) out.push_back(p);
+}
+
+void PreTokenizer::split(std::string_view text, std::vector<PreToken>& out, Path path) const {
+  if (text.empty()) return;
+  if (!deepseek_fast_path_ || path == Path::kRegexOnly) {
+    split_regex(text, 0, text.size(), out);
+    return;
+  }
+  // Cut at each line start whose first byte is ASCII and not \s: no match of
+  // the DeepSeek regexes crosses "\n" followed by a non-space (the only
+  // alternatives that contain a newline end with it, and the lookahead
+  // (?!\S) sees the same answer there), so the parts split independently.
+  // Runs of ASCII parts take the fast path; the others the regexes.
+  const char* s = text.data();
+  const size_t n = text.size();
+  size_t start = 0;
+  bool start_ascii = true;
+  size_t i = 0;
+  while (i < n) {
+    size_t line_end = i;
+    for (;;) {
+      const void* nl = std::memchr(s + line_end, '\n', n - line_end);
+      if (!nl) { line_end = n; break; }
+      line_end = static_cast<size_t>(static_cast<const char*>(nl) - s) + 1;
+      if (line_end == n) break;
+      unsigned char c = static_cast<unsigned char>(s[line_end]);
+      if (c < 0x80 && !(kAscii.c[c] & kSpace)) break;
+    }
+    const bool ascii = all_ascii(s + i, line_end - i);
+    if (i == start) {
+      start_ascii = ascii;
+    } else if (ascii != start_ascii) {
+      if (start_ascii) split_deepseek_ascii(text, start, i, out);
+      else split_regex(text, start, i, out);
+      start = i;
+      start_ascii = ascii;
+    }
+    i = line_end;
+  }
+  if (start_ascii) split_deepseek_ascii(text, start, n, out);
+  else split_regex(text, start, n, out);
+}
+
+}  // namespace v4rt::runtime

@@ -1,0 +1,73 @@
+// PreTokenizer: the `pre_tokenizer` of a Hugging Face tokenizer.json (Split with
+// a Regex or String pattern and any split behaviour, ByteLevel, or a Sequence of
+// them), cutting text into the pieces that BPE then encodes one by one, with the
+// results of the Rust `tokenizers` engine. Regexes run in Oniguruma, as there.
+//
+// For DeepSeek's pre-tokenizer (three Splits + ByteLevel without regex) an
+// ASCII fast path gives the regex's answer without running it: text is cut at
+// line starts where no match can cross, ASCII runs go through a hand-written
+// scanner and the rest through the regexes. tests/runtime/tokenizer_pretokenizer_test.cpp
+// checks fast == regex on random ASCII and mixed text.
+//
+// Thread-safe: immutable after from_json(); split() may run concurrently.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "runtime/base/status.h"
+#include "runtime/tokenizer_regex.h"
+
+namespace v4rt::runtime {
+
+// One piece of pre-tokenized text: bytes [begin, end) of the input, preceded by
+// a virtual ' ' when prefix_space (ByteLevel add_prefix_space).
+struct PreToken {
+  size_t begin = 0;
+  size_t end = 0;
+  bool prefix_space = false;
+};
+
+class PreTokenizer {
+ public:
+  enum class Path { kFast, kRegexOnly };
+
+  // `j` is the tokenizer.json "pre_tokenizer" value (null: no splitting).
+  // Unsupported names the pre-tokenizer type that v4rt does not implement.
+  static Result<PreTokenizer> from_json(const nlohmann::json& j);
+
+  // Appends the pieces of `text` to `out`, offsets relative to text.data().
+  // Requires: text is valid UTF-8. kRegexOnly disables the fast path (tests).
+  void split(std::string_view text, std::vector<PreToken>& out, Path path = Path::kFast) const;
+
+  // Whether the DeepSeek ASCII fast path applies to this configuration.
+  bool has_fast_path() const { return deepseek_fast_path_; }
+
+ private:
+  enum class Behavior { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
+  struct Step {
+    bool byte_level = false;        // else: Split
+    bool add_prefix_space = false;  // ByteLevel
+    std::vector<TokenizerRegex> regex;  // 0 or 1 (vector: TokenizerRegex has no empty state)
+    Behavior behavior = Behavior::kIsolated;
+    bool invert = false;
+  };
+
+  static Status add_steps(const nlohmann::json& j, std::vector<Step>& steps, int depth);
+  void split_regex(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out) const;
+  void apply_step(const Step& step, std::string_view text, const PreToken& piece,
+                  std::vector<PreToken>& out) const;
+
+  std::vector<Step> steps_;
+  bool deepseek_fast_path_ = false;
+};
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+// Length of the longest well-formed UTF-8 prefix of `s`.
+size_t valid_utf8_prefix(std::string_view s);
+
+}  // namespace v4rt::runtime

@@ -1,0 +1,230 @@
+// Parity with Hugging Face's own engine: every string of a broad corpus
+// (tests/data/tokenizer/corpus.jsonl, the checkout's own sources, and seeded
+// random strings over many Unicode blocks) must get identical ids from
+// runtime::Tokenizer and from npm tokenizers@0.23.2 run by node as a real
+// subprocess (tests/runtime/hf_tokenize.js), and identical decoded text.
+// Skips, saying how to install them, when node or the package is missing.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/tokenizer.h"
+#include "test_util.h"
+
+namespace v4rt::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+fs::path src() { return v4rt::testing::source_dir(); }
+fs::path v3_json() { return src() / "data/tokenizer/deepseek-v3/tokenizer.json"; }
+fs::path node_modules() { return src() / "data/npm/node_modules"; }
+
+std::string skip_reason() {
+  if (!fs::exists(v3_json())) return v3_json().string() + " is missing: run scripts/setup.sh --tests";
+  if (!fs::exists(node_modules() / "tokenizers/package.json"))
+    return "npm tokenizers is missing under data/npm: run scripts/setup.sh --tests";
+  if (v4rt::testing::run_command("node --version").exit_code != 0)
+    return "node is not on PATH: install Node.js and run scripts/setup.sh --tests";
+  return "";
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) { out += static_cast<char>(cp); }
+  else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+  else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Random strings mixing code points from many blocks, special tokens and
+// runs (digits, spaces, newlines, punctuation). Deterministic per seed.
+std::vector<std::string> random_corpus(uint32_t seed, int n, const std::vector<std::string>& specials) {
+  std::mt19937 rng(seed);
+  struct Range { uint32_t lo, hi; };
+  const std::vector<Range> ranges = {
+      {0x20, 0x7E}, {0x20, 0x7E}, {0x20, 0x7E}, {'0', '9'}, {'a', 'z'}, {0x00, 0x1F}, {0x7F, 0xFF},
+      {0x100, 0x24F}, {0x300, 0x36F}, {0x370, 0x3FF}, {0x400, 0x4FF}, {0x530, 0x58F}, {0x590, 0x5FF},
+      {0x600, 0x6FF}, {0x900, 0x97F}, {0x980, 0x9FF}, {0xE00, 0xE7F}, {0x10A0, 0x10FF}, {0x1100, 0x11FF},
+      {0x1680, 0x1680}, {0x2000, 0x206F}, {0x2070, 0x209F}, {0x20A0, 0x20CF}, {0x2100, 0x218F},
+      {0x2190, 0x22FF}, {0x2460, 0x24FF}, {0x2500, 0x27BF}, {0x3000, 0x303F}, {0x3040, 0x30FF},
+      {0x4E00, 0x9FFF}, {0x9FA0, 0x9FB0}, {0xAC00, 0xD7A3}, {0xE000, 0xE0FF}, {0xFB00, 0xFDFF},
+      {0xFE00, 0xFE6F}, {0xFF00, 0xFFEF}, {0xFFF0, 0xFFFF}, {0x10000, 0x1007F}, {0x1D400, 0x1D7FF},
+      {0x1F300, 0x1FAFF}, {0x1F1E6, 0x1F1FF}, {0x20000, 0x2A6DF}, {0xE0000, 0xE007F}, {0x10FF00, 0x10FFFF},
+      {0x0378, 0x0379}, {0x0085, 0x0085}, {0x00A0, 0x00A0}, {0x2028, 0x2029}, {0x200B, 0x200F}};
+  const std::vector<std::string> runs = {"   ", "\n\n", "\r\n", "\t", " \n ", "123456789", "...", "!!",
+                                         "'s", "'ll", " -> ", "::", "//", "/*", "*/", "{", "}", "0x1F",
+                                         "\u00a0 ", " \u3000", "\n    ", "  \t\n\n  "};
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 60) + 1;
+    for (int k = 0; k < len; ++k) {
+      const uint32_t r = rng() % 100;
+      if (r < 8) { s += runs[rng() % runs.size()]; continue; }
+      if (r < 10 && !specials.empty()) { s += specials[rng() % specials.size()]; continue; }
+      const Range& rg = ranges[rng() % ranges.size()];
+      uint32_t cp = rg.lo + rng() % (rg.hi - rg.lo + 1);
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+      append_utf8(s, cp);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> hand_corpus() {
+  std::vector<std::string> out;
+  std::ifstream in(src() / "tests/data/tokenizer/corpus.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.contains("text")) out.push_back(j["text"].get<std::string>());
+  }
+  return out;
+}
+
+// Every text file of the checkout's own sources (many kinds of code and prose).
+std::vector<std::string> source_corpus() {
+  std::vector<std::string> out;
+  for (const char* dir : {"runtime", "model", "sessions", "parsers", "tools", "agents", "tests", "docs", "scripts"}) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(src() / dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (!it->is_regular_file() || it->file_size() > 400000) continue;
+      const std::string ext = it->path().extension().string();
+      if (ext != ".cpp" && ext != ".h" && ext != ".md" && ext != ".sh" && ext != ".js" && ext != ".txt" &&
+          ext != ".py" && ext != ".json" && ext != ".jsonl" && ext != ".cu")
+        continue;
+      std::ifstream in(it->path(), std::ios::binary);
+      std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (is_valid_utf8(s)) out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+struct HfResult {
+  std::vector<int32_t> ids;
+  std::string decoded;
+};
+
+// Runs hf_tokenize.js on the texts; fails the test on a subprocess error.
+std::vector<HfResult> run_hf(const fs::path& tokenizer_json, const std::vector<std::string>& texts) {
+  std::string input;
+  for (const std::string& t : texts) input += json({{"text", t}}).dump() + "\n";
+  const std::string cmd = "node " + v4rt::testing::shell_quote((src() / "tests/runtime/hf_tokenize.js").string()) + " " +
+                          v4rt::testing::shell_quote(node_modules().string()) + " " +
+                          v4rt::testing::shell_quote(tokenizer_json.string());
+  v4rt::testing::CommandResult r = v4rt::testing::run_command(cmd, input);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<HfResult> out;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) { ADD_FAILURE() << "bad line from node: " << line; break; }
+    out.push_back({j["ids"].get<std::vector<int32_t>>(), j["decoded"].get<std::string>()});
+  }
+  EXPECT_EQ(out.size(), texts.size());
+  return out;
+}
+
+// Known skew: Debian's Oniguruma 6.9.8 has Unicode 14 tables, the engine in
+// the npm binary newer ones, so characters assigned since (e.g. U+1FA77 🩷,
+// a symbol there, unassigned here) may split differently. A text with a
+// character our Oniguruma calls unassigned is counted, not failed.
+bool has_unassigned(const std::string& text) {
+  auto cn = TokenizerRegex::compile("\\p{Cn}");
+  std::vector<std::pair<size_t, size_t>> m;
+  if (cn.ok()) cn->find_all(text, m);
+  return !m.empty();
+}
+
+void expect_parity(const Tokenizer& tok, const fs::path& hf_json, const std::vector<std::string>& texts) {
+  const std::vector<HfResult> hf = run_hf(hf_json, texts);
+  int mismatches = 0, skew = 0;
+  for (size_t i = 0; i < texts.size() && i < hf.size(); ++i) {
+    const std::vector<int32_t> ids = tok.encode(texts[i]);
+    const std::string decoded = tok.decode(ids);
+    EXPECT_EQ(decoded, texts[i]) << "round trip of text " << i;
+    if (ids != hf[i].ids || decoded != hf[i].decoded) {
+      if (has_unassigned(texts[i])) { ++skew; continue; }
+      if (++mismatches <= 5) {
+        std::string got, want;
+        for (int32_t id : ids) got += std::to_string(id) + " ";
+        for (int32_t id : hf[i].ids) want += std::to_string(id) + " ";
+        ADD_FAILURE() << "text " << i << ": " << json(texts[i]).dump().substr(0, 400) << "\n  v4rt: " << got.substr(0, 400)
+                      << "\n  hf:   " << want.substr(0, 400) << "\n  decode equal to hf: " << (decoded == hf[i].decoded)
+                      << ", round trip: " << (decoded == texts[i]);
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << texts.size() << " texts";
+  if (skew > 0)
+    std::printf("note: %d of %zu texts differ only where they hold characters unassigned in Oniguruma 6.9.8's "
+                "Unicode 14 tables (known skew, see docs/tokenizer.md)\n", skew, texts.size());
+}
+
+TEST(TokenizerParity, DeepSeekV3MatchesHuggingFace) {
+  if (std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  auto tok = Tokenizer::load(v3_json(), false);
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  std::vector<std::string> specials = {"<\uFF5CUser\uFF5C>", "<\uFF5CAssistant\uFF5C>",
+                                       "<\uFF5Cend\u2581of\u2581sentence\uFF5C>", "<|EOT|>",
+                                       "<\uFF5Ctool\u2581sep\uFF5C>", "<\uFF5C", "\uFF5C>"};
+  std::vector<std::string> texts = hand_corpus();
+  ASSERT_GT(texts.size(), 50u) << "tests/data/tokenizer/corpus.jsonl is missing or short";
+  for (std::string& s : source_corpus()) texts.push_back(std::move(s));
+  for (std::string& s : random_corpus(20261125, 4000, specials)) texts.push_back(std::move(s));
+  expect_parity(**tok, v3_json(), texts);
+}
+
+TEST(TokenizerParity, V4SpecialTokensMatchHuggingFace) {
+  if (std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  // HF assigns added-token ids in file order, so the file node reads holds the
+  // V4 tokens at their ids and fillers for the ids spec §6.1 does not name.
+  std::ifstream in(v3_json(), std::ios::binary);
+  json j = json::parse(in, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  auto v4 = v4_special_tokens();
+  for (int32_t id = 128815; id <= v4.back().id; ++id) {
+    std::string content = "<\uFF5Cv4rt\u2581filler\u2581" + std::to_string(id) + "\uFF5C>";
+    for (const V4SpecialToken& s : v4)
+      if (s.id == id) content = std::string(s.content);
+    j["added_tokens"].push_back({{"id", id}, {"content", content}, {"single_word", false}, {"lstrip", false},
+                                 {"rstrip", false}, {"normalized", false}, {"special", false}});
+  }
+  v4rt::testing::TempDir dir;
+  const fs::path v4_json = dir.path() / "tokenizer.json";
+  std::ofstream(v4_json) << j.dump();
+
+  auto tok = Tokenizer::load(v3_json(), true);
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  std::vector<std::string> specials;
+  for (const V4SpecialToken& s : v4) specials.emplace_back(s.content);
+  specials.push_back("<\uFF5CUser\uFF5C>");
+  specials.push_back("<\uFF5CDSML\uFF5Cinvoke name=\"");
+  std::vector<std::string> texts = hand_corpus();
+  for (std::string& s : random_corpus(4, 1500, specials)) texts.push_back(std::move(s));
+  expect_parity(**tok, v4_json, texts);
+}
+
+}  // namespace
+}  // namespace v4rt::runtime
