@@ -198,6 +198,18 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     }
   }
   ::close(out_pipe[0]);
+  // Output closed: wait for the exit itself, still under the timeout and cancellation.
+  while (!exited && !r.timed_out && !r.cancelled) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      exited = true;
+      break;
+    }
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (options.timeout_s > 0 && elapsed > options.timeout_s) r.timed_out = true;
+    else if (options.stop.stop_requested()) r.cancelled = true;
+    else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   if (!exited) {
     kill_group(pid, &status);
   } else {

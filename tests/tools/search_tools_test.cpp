@@ -72,9 +72,15 @@ TEST_F(SearchToolsTest, GrepIsFastOnManyFiles) {
   for (int d = 0; d < 20; ++d)
     for (int f = 0; f < 100; ++f) {
       std::string body;
-      for (int l = 0; l < 50; ++l) body += "some ordinary line of code number " + std::to_string(l) + "\n";
-      if (d == 7 && f == 42) body += "needle_here\n";
-      put("d" + std::to_string(d) + "/f" + std::to_string(f) + ".txt", body);
+      for (int l = 0; l < 50; ++l) {
+        body.append("some ordinary line of code number ");
+        body.append(std::to_string(l));
+        body.push_back('\n');
+      }
+      if (d == 7 && f == 42) body.append("needle_here\n");
+      std::string name = "d";
+      name.append(std::to_string(d)).append("/f").append(std::to_string(f)).append(".txt");
+      put(name, body);
     }
   auto t0 = std::chrono::steady_clock::now();
   auto r = call("grep", {{"pattern", "needle_[a-z]+"}});
