@@ -1,0 +1,394 @@
+#include "agents/agent_loop.h"
+
+#include <chrono>
+#include <thread>
+
+#include "parsers/dsml_stream.h"
+#include "parsers/tool_call.h"
+#include "tools/workspace.h"
+
+namespace v4rt::agents {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+nlohmann::json to_plain(const nlohmann::ordered_json& j) { return nlohmann::json::parse(j.dump()); }
+nlohmann::ordered_json to_ordered(const nlohmann::json& j) { return nlohmann::ordered_json::parse(j.dump()); }
+
+bool type_ok(const std::string& type, const nlohmann::json& v) {
+  if (type == "string") return v.is_string();
+  if (type == "integer") return v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty() &&
+                                                          v.get<std::string>().find_first_not_of("-0123456789") == std::string::npos);
+  if (type == "number") return v.is_number();
+  if (type == "boolean") return v.is_boolean() || v == "true" || v == "false";
+  if (type == "array") return v.is_array();
+  if (type == "object") return v.is_object();
+  if (type == "null") return v.is_null();
+  return true;
+}
+
+}  // namespace
+
+std::string check_arguments(const nlohmann::json& schema, const nlohmann::json& args) {
+  if (!args.is_object()) return "arguments must be an object";
+  std::string out;
+  if (schema.contains("required") && schema["required"].is_array())
+    for (const auto& r : schema["required"])
+      if (r.is_string() && !args.contains(r.get<std::string>()))
+        out += "missing required argument '" + r.get<std::string>() + "'\n";
+  if (schema.contains("properties") && schema["properties"].is_object()) {
+    const auto& props = schema["properties"];
+    for (const auto& [k, v] : args.items()) {
+      if (!props.contains(k)) {
+        std::string known;
+        for (const auto& [pk, pv] : props.items()) known += (known.empty() ? "" : ", ") + pk;
+        out += "unknown argument '" + k + "' (known: " + known + ")\n";
+        continue;
+      }
+      const auto& p = props[k];
+      if (p.contains("type") && p["type"].is_string() && !type_ok(p["type"].get<std::string>(), v))
+        out += "argument '" + k + "' must be of type " + p["type"].get<std::string>() + " (got " + v.type_name() + ")\n";
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json make_system_message(const std::string& instructions, const tools::ToolRegistry& registry) {
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  m["role"] = "system";
+  m["content"] = instructions;
+  m["tools"] = to_ordered(registry.declarations());
+  return m;
+}
+
+struct AgentLoop::Call {
+  std::string id, name;
+  nlohmann::json args;
+  tools::Tool* tool = nullptr;
+  bool runnable = false;
+  std::string result;
+  bool is_error = false;
+};
+
+AgentLoop::AgentLoop(ModelBackend& backend, tools::ToolRegistry& registry, tools::ToolContext base,
+                     tools::PermissionPolicy& policy, const tools::Sandbox* sandbox, const tools::Hooks* hooks,
+                     Approver approver, AgentOptions options)
+    : backend_(backend),
+      registry_(registry),
+      base_(base),
+      policy_(policy),
+      sandbox_(sandbox),
+      hooks_(hooks),
+      approver_(std::move(approver)),
+      options_(std::move(options)) {}
+
+void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer, std::stop_token stop) {
+  auto emit = [&](const AgentEvent& e) {
+    if (observer) observer->on_event(e);
+  };
+  // 1. Validate, decide permissions, run pre-hooks: in order, one at a time.
+  for (Call& c : calls) {
+    AgentEvent ev;
+    ev.kind = AgentEvent::Kind::kToolCall;
+    ev.id = c.id;
+    ev.name = c.name;
+    ev.arguments = c.args;
+    emit(ev);
+    if (c.is_error) continue;  // arguments did not decode
+    c.tool = registry_.find(c.name);
+    if (!c.tool) {
+      c.is_error = true;
+      std::string names;
+      for (const auto& n : registry_.names()) names += (names.empty() ? "" : ", ") + n;
+      c.result = "unknown tool '" + c.name + "'; the available tools are: " + names;
+      continue;
+    }
+    std::string problems = check_arguments(c.tool->spec().parameters, c.args);
+    if (!problems.empty()) {
+      c.is_error = true;
+      c.result = "invalid arguments for " + c.name + ":\n" + problems + "Fix the call and try again.";
+      continue;
+    }
+    tools::PermissionRequest req;
+    req.tool = c.name;
+    req.kind = c.tool->spec().kind;
+    const std::string& sa = c.tool->spec().subject_arg;
+    if (!sa.empty() && c.args.contains(sa) && c.args[sa].is_string()) req.subject = c.args[sa].get<std::string>();
+    if (req.subject.rfind("./", 0) == 0) req.subject = req.subject.substr(2);
+    req.sandboxed = sandbox_ ? sandbox_->enabled() : false;
+    tools::PermissionVerdict v = policy_.decide(req);
+    if (v.decision == tools::Decision::kAsk) {
+      if (approver_) {
+        tools::Decision d = approver_(req, v.reason);
+        v.decision = d == tools::Decision::kAllow ? tools::Decision::kAllow : tools::Decision::kDeny;
+        v.reason = v.decision == tools::Decision::kAllow ? "approved by the user" : "refused by the user";
+      } else {
+        v.decision = tools::Decision::kDeny;
+        v.reason += "; not interactive, so refused (pre-approve with --allow '" + c.name +
+                    (req.subject.empty() ? "" : "(" + req.subject + ")") +
+                    "' or choose --permission-mode)";
+      }
+    }
+    AgentEvent pe;
+    pe.kind = AgentEvent::Kind::kPermission;
+    pe.id = c.id;
+    pe.name = c.name;
+    pe.decision = std::string(tools::decision_name(v.decision));
+    pe.reason = v.reason;
+    emit(pe);
+    if (v.decision != tools::Decision::kAllow) {
+      c.is_error = true;
+      c.result = "permission denied for " + c.name + ": " + v.reason +
+                 ". Do not retry the same call; choose another approach or ask the user.";
+      continue;
+    }
+    if (hooks_) {
+      tools::HookOutcome h = hooks_->run_pre(base_.workspace ? base_.workspace->root() : std::filesystem::path(),
+                                             c.name, c.args);
+      if (h.blocked) {
+        c.is_error = true;
+        c.result = h.message;
+        continue;
+      }
+    }
+    c.runnable = true;
+  }
+  // 2. Run: consecutive read-only calls together, the others one by one.
+  auto run_one = [&](Call& c) {
+    tools::ToolContext ctx = base_;
+    ctx.stop = stop;
+    ctx.max_output_bytes = options_.max_tool_output_bytes;
+    Result<tools::ToolOutput> r = c.tool->invoke(c.args, ctx);
+    if (r.ok()) {
+      c.result = r->text;
+    } else {
+      c.is_error = true;
+      c.result = r.status().message();
+    }
+  };
+  for (size_t i = 0; i < calls.size();) {
+    if (!calls[i].runnable) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    if (calls[i].tool->spec().read_only())
+      while (j < calls.size() && calls[j].runnable && calls[j].tool->spec().read_only() &&
+             static_cast<int>(j - i) < options_.max_parallel_tools)
+        ++j;
+    if (stop.stop_requested()) {
+      for (size_t k = i; k < j; ++k) {
+        calls[k].is_error = true;
+        calls[k].result = "cancelled by the user before it ran";
+      }
+    } else if (j - i == 1) {
+      run_one(calls[i]);
+    } else {
+      std::vector<std::thread> threads;
+      for (size_t k = i; k < j; ++k) threads.emplace_back([&, k] { run_one(calls[k]); });
+      for (auto& t : threads) t.join();
+    }
+    i = j;
+  }
+  // 3. Post-hooks, caps, events.
+  for (Call& c : calls) {
+    if (c.is_error) c.result = "error: " + c.result;
+    c.result = tools::truncate_middle(c.result, options_.max_tool_output_bytes);
+    if (hooks_ && c.runnable)
+      c.result += hooks_->run_post(base_.workspace ? base_.workspace->root() : std::filesystem::path(), c.name,
+                                   c.args, c.result, c.is_error);
+    AgentEvent ev;
+    ev.kind = AgentEvent::Kind::kToolResult;
+    ev.id = c.id;
+    ev.name = c.name;
+    ev.is_error = c.is_error;
+    ev.text = c.result;
+    emit(ev);
+  }
+}
+
+Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget& budget, AgentObserver* observer,
+                                  std::stop_token stop) {
+  auto emit = [&](const AgentEvent& e) {
+    if (observer) observer->on_event(e);
+  };
+  RunSummary s;
+  auto t0 = Clock::now();
+  const bool thinking = options_.chat.thinking_mode == parsers::ThinkingMode::kThinking;
+  int parse_errors = 0;
+  int64_t last_prompt_tokens = 0;
+  for (int step = 1;; ++step) {
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (stop.stop_requested()) { s.stop_reason = "cancelled"; break; }
+    if (step > budget.max_steps) { s.stop_reason = "max_steps"; break; }
+    if (budget.max_wall_s > 0 && elapsed > budget.max_wall_s) { s.stop_reason = "wall_time"; break; }
+    if (budget.max_total_tokens > 0 && s.generated_tokens >= budget.max_total_tokens) {
+      s.stop_reason = "max_tokens";
+      break;
+    }
+    if (compactor_ && options_.context_limit_tokens > 0 &&
+        static_cast<double>(last_prompt_tokens) > options_.compact_at * static_cast<double>(options_.context_limit_tokens)) {
+      std::string what = compactor_(messages);
+      if (!what.empty()) {
+        AgentEvent ce;
+        ce.kind = AgentEvent::Kind::kCompacted;
+        ce.text = what;
+        emit(ce);
+      }
+    }
+    auto prompt = encoder_.render(messages, options_.chat);
+    if (!prompt.ok()) return prompt.status().with_context("agent loop: rendering the conversation");
+    AgentEvent ts;
+    ts.kind = AgentEvent::Kind::kTurnStart;
+    ts.step = step;
+    emit(ts);
+
+    parsers::DsmlOptions dopts;
+    dopts.thinking = thinking;
+    parsers::DsmlStream stream(dopts);
+    std::vector<parsers::DsmlEvent> evs;
+    auto forward = [&]() {
+      for (const auto& e : evs) {
+        if (e.kind == parsers::DsmlEvent::Kind::kText || e.kind == parsers::DsmlEvent::Kind::kReasoning) {
+          AgentEvent d;
+          d.kind = e.kind == parsers::DsmlEvent::Kind::kText ? AgentEvent::Kind::kText : AgentEvent::Kind::kReasoning;
+          d.step = step;
+          d.text = e.text;
+          emit(d);
+        }
+      }
+      evs.clear();
+    };
+    CompletionOptions copts;
+    copts.max_tokens = budget.max_tokens_per_turn;
+    copts.stop = stop;
+    auto completion = backend_.complete(*prompt, copts, [&](std::string_view piece) {
+      stream.feed(piece, evs);
+      forward();
+      return !stop.stop_requested();
+    });
+    if (!completion.ok()) {
+      s.stop_reason = "backend_error";
+      s.backend_status = completion.status();
+      break;
+    }
+    stream.finish(evs);
+    forward();
+    s.steps = step;
+    s.prompt_tokens = completion->prompt_tokens;
+    last_prompt_tokens = completion->prompt_tokens;
+    s.reused_tokens += completion->reused_tokens;
+    s.generated_tokens += completion->generated_tokens;
+    s.prefill_s += completion->prefill_s;
+    s.decode_s += completion->decode_s;
+    AgentEvent te;
+    te.kind = AgentEvent::Kind::kTurnEnd;
+    te.step = step;
+    te.prompt_tokens = completion->prompt_tokens;
+    te.reused_tokens = completion->reused_tokens;
+    te.generated_tokens = completion->generated_tokens;
+    te.prefill_s = completion->prefill_s;
+    te.decode_s = completion->decode_s;
+    emit(te);
+
+    parsers::ParsedMessage parsed = stream.result();
+    nlohmann::ordered_json am = nlohmann::ordered_json::object();
+    am["role"] = "assistant";
+    am["content"] = parsed.content;
+    if (thinking) am["reasoning_content"] = parsed.reasoning_content;
+    am["raw"] = completion->text;
+    if (completion->cancelled) {
+      messages.push_back(am);
+      s.stop_reason = "cancelled";
+      break;
+    }
+    if (const parsers::ParseError* err = stream.error()) {
+      // The raw text stays in history (byte-stable prompt); a notice tells the model what to fix.
+      am.erase("raw");
+      am["content"] = "";
+      if (thinking) am["reasoning_content"] = "";
+      messages.push_back(am);
+      std::string notice = "[v4rt] Your previous message could not be parsed (" + err->category + ": " +
+                           err->message +
+                           "). Call tools exactly in the DSML format described in the Tools section, or "
+                           "answer in plain text without tool calls.";
+      nlohmann::ordered_json um = nlohmann::ordered_json::object();
+      um["role"] = "user";
+      um["content"] = notice;
+      messages.push_back(um);
+      AgentEvent pe;
+      pe.kind = AgentEvent::Kind::kParseError;
+      pe.step = step;
+      pe.text = err->category + ": " + err->message;
+      emit(pe);
+      if (++parse_errors >= budget.max_parse_errors) {
+        s.stop_reason = "parse_errors";
+        break;
+      }
+      continue;
+    }
+    parse_errors = 0;
+    if (parsed.tool_calls.empty()) {
+      messages.push_back(am);
+      s.final_text = parsed.content;
+      s.stop_reason = completion->hit_max_tokens ? "max_tokens" : "answered";
+      break;
+    }
+    std::vector<Call> calls;
+    nlohmann::ordered_json tcs = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < parsed.tool_calls.size(); ++i) {
+      const parsers::ToolCall& tc = parsed.tool_calls[i];
+      Call c;
+      c.id = "call_" + std::to_string(step) + "_" + std::to_string(i + 1);
+      c.name = tc.name;
+      parsers::TypedArguments ta = parsers::typed_arguments(tc);
+      c.args = to_plain(ta.object);
+      if (!ta.errors.empty()) {
+        c.is_error = true;
+        c.result = "invalid arguments for " + tc.name + ":";
+        for (const auto& e : ta.errors) c.result += "\n" + e;
+      }
+      nlohmann::ordered_json fn = nlohmann::ordered_json::object();
+      fn["name"] = tc.name;
+      fn["arguments"] = tc.arguments;
+      nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+      entry["id"] = c.id;
+      entry["type"] = "function";
+      entry["function"] = fn;
+      tcs.push_back(entry);
+      calls.push_back(std::move(c));
+    }
+    am["tool_calls"] = tcs;
+    messages.push_back(am);
+    process_calls(calls, observer, stop);
+    for (const Call& c : calls) {
+      ++s.tool_calls;
+      s.tool_errors += c.is_error ? 1 : 0;
+      nlohmann::ordered_json tm = nlohmann::ordered_json::object();
+      tm["role"] = "tool";
+      tm["tool_call_id"] = c.id;
+      tm["content"] = c.result;
+      messages.push_back(tm);
+    }
+  }
+  s.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  AgentEvent done;
+  done.kind = AgentEvent::Kind::kDone;
+  done.stop_reason = s.stop_reason;
+  done.text = s.final_text;
+  done.extra = {{"steps", s.steps},
+                {"tool_calls", s.tool_calls},
+                {"tool_errors", s.tool_errors},
+                {"prompt_tokens", s.prompt_tokens},
+                {"reused_tokens", s.reused_tokens},
+                {"generated_tokens", s.generated_tokens},
+                {"prefill_s", s.prefill_s},
+                {"decode_s", s.decode_s},
+                {"wall_s", s.wall_s}};
+  if (!s.backend_status.ok()) done.extra["error"] = s.backend_status.message();
+  emit(done);
+  return s;
+}
+
+}  // namespace v4rt::agents

@@ -1,0 +1,46 @@
+// ModelBackend: where the agent loop gets a model turn from. complete() takes
+// the whole rendered prompt and returns the raw text the model generated for
+// it (reasoning, content, DSML tool calls, EOS), streaming pieces as they
+// come. Implementations: LocalBackend (runtime::Engine, with its session-cache
+// prefix lookup) and ReplayBackend (recorded outputs, for demos, bug reports
+// and tests). Not thread-safe: one complete() at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+#include "runtime/base/status.h"
+
+namespace v4rt::agents {
+
+struct CompletionOptions {
+  int max_tokens = 4096;  // tokens this turn may generate
+  std::stop_token stop;   // Ctrl-C / budget: the backend returns what it has, cancelled = true
+};
+
+struct Completion {
+  std::string text;                // generated text; ends with EOS when the model ended its turn
+  bool cancelled = false;
+  bool hit_max_tokens = false;
+  int64_t prompt_tokens = 0;       // tokens of the prompt (0 if the backend cannot count)
+  int64_t reused_tokens = 0;       // prompt tokens restored from a cache instead of computed
+  int64_t generated_tokens = 0;
+  double prefill_s = 0, decode_s = 0;
+};
+
+// Called with each generated piece; return false to stop generating.
+using TextSink = std::function<bool(std::string_view piece)>;
+
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+  // Human-readable label, e.g. "replay:demo.jsonl (recorded outputs, not a model)".
+  virtual std::string describe() const = 0;
+  virtual Result<Completion> complete(const std::string& prompt, const CompletionOptions& options,
+                                      const TextSink& on_text) = 0;
+};
+
+}  // namespace v4rt::agents
