@@ -213,11 +213,11 @@ Result<std::vector<Item>> merge_tool_messages(std::vector<Item> items) {
 
 // A hashable key for a tool-call id, as a Python dict would use it.
 Result<std::string> id_key(const Item& item, const json& id) {
-  if (id.is_string()) return "s" + id.get<std::string>();
+  if (id.is_string()) return std::string("s") + id.get<std::string>();
   if (id.is_array() || id.is_object()) {
     return error("invalid_message", describe(item) + ": a tool call id must be a string");
   }
-  return "j" + id.dump();
+  return std::string("j") + id.dump();
 }
 
 // Step 3 (reference sort_tool_results_by_call_order).
@@ -614,7 +614,7 @@ Status render_message(const RenderContext& rc, size_t index, std::string& out) {
       if (equals(task, name)) token = sp;
     }
     if (token.empty()) {
-      std::string shown = task->is_string() ? "\"" + task->get<std::string>() + "\"" : std::string("a JSON ") + task->type_name();
+      std::string shown = task->is_string() ? std::string("\"") + task->get<std::string>() + "\"" : std::string("a JSON ") + task->type_name();
       return error("invalid_task", describe(item) + ": task " + shown +
                                        " is not one of action, query, authority, domain, title, read_url");
     }

@@ -13,6 +13,14 @@
 #include <system_error>
 
 namespace v4rt::parsers {
+
+PyJson::PyJson() = default;
+PyJson::~PyJson() = default;
+PyJson::PyJson(const PyJson&) = default;
+PyJson::PyJson(PyJson&&) noexcept = default;
+PyJson& PyJson::operator=(const PyJson&) = default;
+PyJson& PyJson::operator=(PyJson&&) noexcept = default;
+
 namespace {
 
 constexpr int kMaxDepth = 512;
@@ -53,7 +61,7 @@ class Parser {
 
  private:
   Status fail(std::string_view what) const {
-    return Status::InvalidArgument("JSON text: " + std::string(what) + " at byte " + std::to_string(pos_) +
+    return Status::InvalidArgument(std::string("JSON text: ") + std::string(what) + " at byte " + std::to_string(pos_) +
                                    "; pass valid JSON (Python json.loads rules)");
   }
 
@@ -159,7 +167,9 @@ class Parser {
         return fail("integer literal longer than 4300 digits (Python's int limit)");
       }
       if (digits == "0") return set_number(out, "0");  // "-0" is the int 0
-      return set_number(out, (negative ? "-" : "") + std::string(digits));
+      std::string text = negative ? "-" : "";
+      text += digits;
+      return set_number(out, std::move(text));
     }
     std::string_view literal = s_.substr(start, pos_ - start);
     double value = 0;
@@ -420,7 +430,7 @@ Status dump_into(std::string& out, const nlohmann::ordered_json& v, int depth) {
     case json::value_t::discarded:
       break;
   }
-  return Status::InvalidArgument("JSON value of type " + std::string(v.type_name()) +
+  return Status::InvalidArgument(std::string("JSON value of type ") + v.type_name() +
                                  " has no Python json.dumps form; use null, bool, number, string, array or object");
 }
 

@@ -81,7 +81,7 @@ int cmd_chat_render(int argc, char** argv) {
     ojson request = ojson::parse(line, nullptr, /*allow_exceptions=*/false);
     if (request.is_discarded()) {
       out["error"] = "invalid_json";
-      out["message"] = "line " + std::to_string(line_no) + ": not valid JSON; give one JSON object per line";
+      out["message"] = std::string("line ") + std::to_string(line_no) + ": not valid JSON; give one JSON object per line";
     } else {
       if (request.is_object() && request.contains("name")) out["name"] = request["name"];
       auto prompt = encoder.render_request(request);
