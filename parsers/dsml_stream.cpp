@@ -84,13 +84,15 @@ MarkerTables build_tables(bool strict) {
   const size_t nw = strict ? 1 : kWrapperSpellings.size();
   const size_t np = strict ? 1 : kBlockPrefixes.size();
 
-  auto add_block_openers = [&](MarkerSet& set) {
+  auto add_block_openers = [&](MarkerSet& set, bool implicit_invoke) {
     for (size_t p = 0; p < np; ++p)
       for (size_t d = 0; d < nd; ++d)
         for (size_t w = 0; w < nw; ++w)
           set.add(s(kBlockPrefixes[p].text, "<", kDsmlSpellings[d].text, kWrapperSpellings[w].text), Mk::kBlockOpen,
                   {kBlockPrefixes[p].variant, kDsmlSpellings[d].variant, kWrapperSpellings[w].variant});
-    if (strict) return;
+    // A bare invoke in the answer opens a block (not in reasoning, where the
+    // model may be talking about DSML).
+    if (strict || !implicit_invoke) return;
     for (size_t p = 0; p < np; ++p)
       for (size_t d = 0; d < nd; ++d)
         set.add(s(kBlockPrefixes[p].text, "<", kDsmlSpellings[d].text, "invoke"), Mk::kImplicitInvoke,
@@ -120,10 +122,10 @@ MarkerTables build_tables(bool strict) {
 
   // Reasoning: up to </think> (the tool-call opener here is an error in strict mode).
   t.reasoning.add(std::string(tokens::kThinkEnd), Mk::kThinkEnd);
-  add_block_openers(t.reasoning);
+  add_block_openers(t.reasoning, /*implicit_invoke=*/false);
   // Content: up to EOS or the tool-call opener.
   t.content.add(std::string(tokens::kEos), Mk::kEos);
-  add_block_openers(t.content);
+  add_block_openers(t.content, /*implicit_invoke=*/true);
   if (!strict) {
     t.reasoning.add(std::string(tokens::kEos), Mk::kEos);
     add_strays(t.reasoning, /*think_end_is_stray=*/false);
@@ -559,7 +561,16 @@ bool DsmlStream::step_text(bool final, std::vector<DsmlEvent>& out) {
         if (reasoning) note("missing_think_end");
         enter(State::kAfterEos);
         return true;
-      case Mk::kStray: note("stray_special_token"); return true;
+      case Mk::kStray:
+        // Chat mode, but the answer opens with <think>: a reasoning block after all.
+        if (!reasoning && m.text == tokens::kThinkStart && content_.empty() && calls_.empty() && !after_block_ &&
+            reasoning_.empty() && !options_.thinking) {
+          note("reasoning_in_chat_mode");
+          enter(State::kReasoning);
+          return true;
+        }
+        note("stray_special_token");
+        return true;
       case Mk::kBlockOpen:
       case Mk::kImplicitInvoke:
         if (reasoning) {
