@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <vector>
 #include <span>
 #include <string>
 
@@ -30,6 +32,26 @@ struct ModelOptions {
   // quantized, which on an fp8 checkpoint must reproduce the bf16 goldens.
   bool activation_quant = true;
   int prefill_chunk_tokens = 512;  // tokens per internal chunk of a long forward() (bounds memory)
+  // Golden comparisons only: resolve exact ties of the indexer top-k in a
+  // call starting at position 0 the way the reference's one-shot prefill does
+  // (it ranks all S/4 entries of the prompt, invisible ones at -inf). Off (the
+  // default), every query ranks exactly its visible entries, as the one-token
+  // path does, so any chunking gives identical results (spec §4.5).
+  bool reference_prefill_topk = false;
+};
+
+// Observation hooks for tests and tools (golden parity, traces). All optional;
+// callbacks run on the calling thread. Positions are absolute.
+struct ForwardTrace {
+  // Extra positions (inside the call) whose next-token logits are wanted.
+  std::vector<int64_t> logit_positions;
+  std::function<void(int64_t pos, std::span<const float> logits)> on_logits;
+  // The residual stream [hc_mult * dim] leaving each block.
+  std::function<void(int layer, int64_t pos, std::span<const float> hc)> on_block;
+  // Indexer (CSA layers): the scores of the visible entries and the selected ids (best first).
+  std::function<void(int layer, int64_t pos, std::span<const float> scores, std::span<const int32_t> topk)> on_indexer;
+  // The final hc state (what the head receives) per position.
+  std::function<void(int64_t pos, std::span<const float> hc)> on_hidden;
 };
 
 class Model {
@@ -52,6 +74,9 @@ class Model {
   // with Status::Cancelled and leaves `state` at the last completed chunk.
   Status forward(std::span<const int32_t> tokens, State& state, std::span<float> logits,
                  const Progress& progress = {}) const;
+  // The same with observation hooks (trace may be null).
+  Status forward(std::span<const int32_t> tokens, State& state, std::span<float> logits, const Progress& progress,
+                 const ForwardTrace* trace) const;
 
   // MTP (spec §3.14): true when the checkpoint has mtp.0.*.
   bool has_mtp() const;
@@ -59,6 +84,17 @@ class Model {
   // state at the last fed position (kept in `state`) and `next_token` (the
   // token that will be fed next). Advances the MTP's own window cache.
   Status forward_mtp(int32_t next_token, State& state, std::span<float> logits) const;
+  // Lower level (tests, tools): runs the MTP block at its next positions over
+  // explicit main hidden states `hidden` [n, hc_mult*dim] paired with `next_ids`
+  // [n] (the token after each position); logits of the last row (and trace rows).
+  Status forward_mtp_hidden(std::span<const float> hidden, std::span<const int32_t> next_ids, State& state,
+                            std::span<float> logits, const ForwardTrace* trace = nullptr) const;
+  // Lower level (tests): runs main block `layer` alone over X [n, hc_mult*dim]
+  // (in place) at positions state.position().., with ids; updates only that
+  // layer's state (teacher forcing). Does not advance the position.
+  Status run_block(int layer, std::span<float> X, std::span<const int32_t> ids, State& state) const;
+  // Which kernel table runs (e.g. "avx512").
+  const char* kernels_name() const;
 
   // Identity of config + weights + v4rt's state format version, for session stores.
   std::string fingerprint() const;

@@ -1,0 +1,47 @@
+// Kernels: the few inner loops of the forward pass behind a table chosen once
+// at start-up (style.md §10). scalar_kernels() is the oracle: plain loops,
+// obviously right; best_kernels() picks an AVX-512 / AVX2 variant when the CPU
+// has it (per-function target attributes, never a whole-library -mavx flag).
+// Every entry must give the oracle's result up to float reassociation.
+#pragma once
+
+#include <cstdint>
+
+namespace v4rt::model::kernels {
+
+// How a weight matrix [rows, cols] is stored (spec §2.2).
+enum class WKind {
+  kF32,   // fp32
+  kBF16,  // bf16
+  kFP8,   // e4m3 + e8m0 scale per 128x128 tile: scale[(n/128) * scale_cols + k/128]
+  kFP4,   // packed e2m1 (low nibble = even k) + e8m0 scale per (row, 32 k): scale[n * scale_cols + k/32]
+};
+
+struct QMatrix {
+  WKind kind = WKind::kF32;
+  int64_t rows = 0, cols = 0;
+  const uint8_t* data = nullptr;
+  const uint8_t* scale = nullptr;
+  int64_t scale_cols = 0;
+  // K width of one scale block along a row (128 FP8, 32 FP4, cols otherwise).
+  int64_t block() const { return kind == WKind::kFP8 ? 128 : kind == WKind::kFP4 ? 32 : cols; }
+};
+
+struct Kernels {
+  const char* name;
+  // Sum of a[i]*b[i] in fp32.
+  float (*dot)(const float* a, const float* b, int64_t n);
+  // Row n of w as exact float values WITHOUT the block scales (e4m3/e2m1
+  // values for FP8/FP4, the value itself otherwise), and its block scales
+  // (cols/block() of them; none for F32/BF16).
+  void (*decode_row)(const QMatrix& w, int64_t n, float* values, float* scales);
+};
+
+const Kernels& scalar_kernels();
+// The fastest table this CPU supports (chosen once).
+const Kernels& best_kernels();
+// Implemented in avx2.cpp / avx512.cpp; nullptr when the compiler cannot build them.
+const Kernels* avx2_kernels();
+const Kernels* avx512_kernels();
+
+}  // namespace v4rt::model::kernels

@@ -1,0 +1,84 @@
+// The scalar oracle kernels and the one-time choice of the best table.
+#include <array>
+
+#include "model/kernels/kernels.h"
+#include "model/numerics.h"
+
+namespace v4rt::model::kernels {
+namespace {
+
+struct Luts {
+  std::array<float, 256> e4m3{};
+  std::array<float, 256> e8m0{};
+  std::array<float, 16> e2m1{};
+  Luts() {
+    for (int i = 0; i < 256; ++i) {
+      e4m3[i] = e4m3_to_f32(static_cast<uint8_t>(i));
+      e8m0[i] = e8m0_to_f32(static_cast<uint8_t>(i));
+    }
+    for (int i = 0; i < 16; ++i) e2m1[i] = e2m1_to_f32(static_cast<uint8_t>(i));
+  }
+};
+
+const Luts& luts() {
+  static const Luts l;
+  return l;
+}
+
+float dot_scalar(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scales) {
+  const Luts& l = luts();
+  const int64_t k = w.cols;
+  switch (w.kind) {
+    case WKind::kF32: {
+      const float* p = reinterpret_cast<const float*>(w.data) + n * k;
+      for (int64_t i = 0; i < k; ++i) values[i] = p[i];
+      break;
+    }
+    case WKind::kBF16: {
+      const uint16_t* p = reinterpret_cast<const uint16_t*>(w.data) + n * k;
+      for (int64_t i = 0; i < k; ++i) values[i] = bf16_bits_to_f32(p[i]);
+      break;
+    }
+    case WKind::kFP8: {
+      const uint8_t* p = w.data + n * k;
+      for (int64_t i = 0; i < k; ++i) values[i] = l.e4m3[p[i]];
+      const uint8_t* s = w.scale + (n / 128) * w.scale_cols;
+      for (int64_t b = 0; b < (k + 127) / 128; ++b) scales[b] = l.e8m0[s[b]];
+      break;
+    }
+    case WKind::kFP4: {
+      const uint8_t* p = w.data + n * (k / 2);
+      for (int64_t i = 0; i < k / 2; ++i) {
+        values[2 * i] = l.e2m1[p[i] & 0xf];
+        values[2 * i + 1] = l.e2m1[p[i] >> 4];
+      }
+      const uint8_t* s = w.scale + n * w.scale_cols;
+      for (int64_t b = 0; b < k / 32; ++b) scales[b] = l.e8m0[s[b]];
+      break;
+    }
+  }
+}
+
+const Kernels& scalar_kernels() {
+  static const Kernels k{"scalar", dot_scalar, decode_row_generic};
+  return k;
+}
+
+const Kernels& best_kernels() {
+  static const Kernels* best = [] {
+    if (const Kernels* k = avx512_kernels()) return k;
+    if (const Kernels* k = avx2_kernels()) return k;
+    return &scalar_kernels();
+  }();
+  return *best;
+}
+
+}  // namespace v4rt::model::kernels
