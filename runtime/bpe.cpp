@@ -1,5 +1,7 @@
 #include "runtime/bpe.h"
 
+#include <algorithm>
+#include <bit>
 #include <queue>
 #include <utility>
 
@@ -79,7 +81,11 @@ Result<Bpe> Bpe::from_json(const json& model) {
   if (!model.contains("merges") || !model["merges"].is_array())
     return Status::InvalidArgument("tokenizer.json: model \"merges\" must be an array");
   const json& merges = model["merges"];
-  bpe.merges_.reserve(merges.size());
+  size_t cap = 16;
+  while (cap < merges.size() * 2 + 16) cap *= 2;
+  bpe.merge_slots_.assign(cap, MergeSlot{});
+  bpe.merge_mask_ = cap - 1;
+  bpe.merge_shift_ = 64 - std::countr_zero(cap);
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& m = merges[rank];
     std::string a, b;
@@ -100,10 +106,21 @@ Result<Bpe> Bpe::from_json(const json& model) {
     if (ia < 0 || ib < 0 || inew < 0)
       return Status::InvalidArgument("tokenizer.json: merge " + std::to_string(rank) + " ('" + a + "', '" + b +
                                      "') uses a token that is not in the vocab");
-    bpe.merges_.insert_or_assign(pair_key(ia, ib), Merge{static_cast<int32_t>(rank), inew});
+    bpe.insert_merge(pair_key(ia, ib), Merge{static_cast<int32_t>(rank), inew});
   }
   for (int b = 0; b < 256; ++b) bpe.byte_id_[b] = bpe.id(byte_alphabet()[b]);
   return bpe;
+}
+
+void Bpe::insert_merge(uint64_t key, Merge m) {
+  for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> merge_shift_;; i = (i + 1) & merge_mask_) {
+    MergeSlot& s = merge_slots_[i];
+    if (s.key == kEmpty || s.key == key) {  // a repeated merge takes the later rank, as a map would
+      s.key = key;
+      s.merge = m;
+      return;
+    }
+  }
 }
 
 std::string_view Bpe::token(int32_t id) const {
@@ -117,21 +134,34 @@ int32_t Bpe::id(std::string_view token) const {
 }
 
 void Bpe::merge_small(std::vector<int32_t>& syms) const {
-  while (syms.size() > 1) {
-    int32_t best_rank = INT32_MAX, best_id = -1;
+  // rank[i], id[i]: the merge of (s[i], s[i+1]); only the two pairs around a
+  // merge change, so each step costs two lookups and a scan.
+  int32_t s[kSmallWord], rank[kSmallWord], id[kSmallWord];
+  size_t n = syms.size();
+  if (n < 2) return;
+  std::copy(syms.begin(), syms.end(), s);
+  auto look = [&](size_t i) {
+    const Merge* m = find_merge(s[i], s[i + 1]);
+    rank[i] = m ? m->rank : INT32_MAX;
+    id[i] = m ? m->new_id : -1;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) look(i);
+  while (n > 1) {
     size_t best = 0;
-    for (size_t i = 0; i + 1 < syms.size(); ++i) {
-      auto it = merges_.find(pair_key(syms[i], syms[i + 1]));
-      if (it != merges_.end() && it->second.rank < best_rank) {
-        best_rank = it->second.rank;
-        best_id = it->second.new_id;
-        best = i;
-      }
+    for (size_t i = 1; i + 1 < n; ++i)
+      if (rank[i] < rank[best]) best = i;
+    if (rank[best] == INT32_MAX) break;
+    s[best] = id[best];
+    for (size_t i = best + 1; i + 1 < n; ++i) {
+      s[i] = s[i + 1];
+      rank[i] = rank[i + 1];
+      id[i] = id[i + 1];
     }
-    if (best_id < 0) return;
-    syms[best] = best_id;
-    syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    --n;
+    if (best > 0) look(best - 1);
+    if (best + 1 < n) look(best);
   }
+  syms.assign(s, s + n);
 }
 
 void Bpe::merge_heap(std::vector<int32_t>& syms) const {
@@ -149,8 +179,8 @@ void Bpe::merge_heap(std::vector<int32_t>& syms) const {
   std::priority_queue<Cand, std::vector<Cand>, std::greater<Cand>> heap;
   auto push = [&](int32_t pos) {
     if (pos < 0 || next[static_cast<size_t>(pos)] < 0) return;
-    auto it = merges_.find(pair_key(syms[static_cast<size_t>(pos)], syms[static_cast<size_t>(next[static_cast<size_t>(pos)])]));
-    if (it != merges_.end()) heap.push({it->second.rank, pos, it->second.new_id});
+    const Merge* m = find_merge(syms[static_cast<size_t>(pos)], syms[static_cast<size_t>(next[static_cast<size_t>(pos)])]);
+    if (m) heap.push({m->rank, pos, m->new_id});
   };
   for (size_t i = 0; i + 1 < n; ++i) push(static_cast<int32_t>(i));
   while (!heap.empty()) {
@@ -159,8 +189,8 @@ void Bpe::merge_heap(std::vector<int32_t>& syms) const {
     const size_t p = static_cast<size_t>(c.pos);
     if (!alive[p] || next[p] < 0) continue;
     const size_t q = static_cast<size_t>(next[p]);
-    auto it = merges_.find(pair_key(syms[p], syms[q]));
-    if (it == merges_.end() || it->second.new_id != c.new_id || it->second.rank != c.rank) continue;  // stale
+    const Merge* m = find_merge(syms[p], syms[q]);
+    if (!m || m->new_id != c.new_id || m->rank != c.rank) continue;  // stale
     syms[p] = c.new_id;
     alive[q] = false;
     next[p] = next[q];

@@ -52,7 +52,25 @@ class Bpe {
 
   std::unordered_map<std::string, int32_t> vocab_;
   std::vector<std::string> tokens_;                // by id; empty where no token
-  std::unordered_map<uint64_t, Merge> merges_;      // (left id, right id) -> merge
+  // (left id, right id) -> merge, open addressing (a lookup is one probe
+  // sequence in a flat array; BPE is bound by these lookups).
+  struct MergeSlot {
+    uint64_t key = kEmpty;
+    Merge merge{};
+  };
+  static constexpr uint64_t kEmpty = ~0ull;
+  const Merge* find_merge(int32_t a, int32_t b) const {
+    const uint64_t key = pair_key(a, b);
+    for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> merge_shift_;; i = (i + 1) & merge_mask_) {
+      const MergeSlot& s = merge_slots_[i];
+      if (s.key == key) return &s.merge;
+      if (s.key == kEmpty) return nullptr;
+    }
+  }
+  void insert_merge(uint64_t key, Merge m);
+  std::vector<MergeSlot> merge_slots_;
+  size_t merge_mask_ = 0;
+  int merge_shift_ = 64;
   std::array<int32_t, 256> byte_id_{};              // id of each byte's symbol, -1 if none
   bool ignore_merges_ = false;
 };

@@ -1,7 +1,8 @@
 #include "runtime/tokenizer.h"
 
+#include <algorithm>
 #include <array>
-#include <unordered_map>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +29,7 @@ constexpr V4SpecialToken kV4Specials[] = {
 // Pieces are cached per encode() call once the text is this long: source
 // code repeats its words, and a lookup is much cheaper than BPE.
 constexpr size_t kCacheMinText = 512;
-constexpr size_t kCacheMaxPiece = 48;
+constexpr size_t kCacheMaxPiece = 256;
 
 Status check_identity_normalizer(const json& n, int depth) {
   if (n.is_null()) return Status::Ok();
@@ -82,6 +83,66 @@ void byte_level_decode(std::string_view tok, const std::array<int16_t, 324>& inv
     i += n;
   }
 }
+
+// Ids of the pieces seen so far in one encode() call: a flat open-addressing
+// table keyed by the piece's bytes (views into the caller's text).
+class PieceCache {
+ public:
+  PieceCache() : slots_(1024), mask_(1023) {}
+  // The cached ids of `piece`, or nullptr.
+  const int32_t* find(std::string_view piece, uint64_t h, uint32_t* n) const {
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (!s.data) return nullptr;
+      if (s.hash == h && s.len == piece.size() && std::memcmp(s.data, piece.data(), piece.size()) == 0) {
+        *n = s.n;
+        return ids_.data() + s.off;
+      }
+    }
+  }
+  void insert(std::string_view piece, uint64_t h, std::span<const int32_t> ids) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    place(Slot{piece.data(), h, static_cast<uint32_t>(piece.size()), static_cast<uint32_t>(ids_.size()),
+               static_cast<uint32_t>(ids.size())});
+    ids_.insert(ids_.end(), ids.begin(), ids.end());
+    ++used_;
+  }
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 0xcbf29ce484222325ull ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0x100000001b3ull;
+      h ^= h >> 29;
+    }
+    for (; i < s.size(); ++i) h = (h ^ static_cast<unsigned char>(s[i])) * 0x100000001b3ull;
+    return h ^ (h >> 32);
+  }
+
+ private:
+  struct Slot {
+    const char* data = nullptr;
+    uint64_t hash = 0;
+    uint32_t len = 0, off = 0, n = 0;
+  };
+  void place(const Slot& slot) {
+    for (size_t i = slot.hash & mask_;; i = (i + 1) & mask_)
+      if (!slots_[i].data) { slots_[i] = slot; return; }
+  }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old)
+      if (s.data) place(s);
+  }
+  std::vector<Slot> slots_;
+  size_t mask_;
+  size_t used_ = 0;
+  std::vector<int32_t> ids_;
+};
 
 }  // namespace
 
@@ -164,9 +225,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json_text(std::string_view js
 void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std::vector<int32_t>& out,
                            PreTokenizer::Path path) const {
   std::vector<PreToken> pieces;
-  std::unordered_map<std::string_view, std::pair<uint32_t, uint32_t>> cache;
-  std::vector<int32_t> cached_ids;
+  std::optional<PieceCache> cache;
   const bool use_cache = end - begin >= kCacheMinText;
+  if (use_cache) cache.emplace();
   size_t i = begin;
   while (i < end) {
     const size_t valid = valid_utf8_prefix(text.substr(i, end - i));
@@ -180,15 +241,14 @@ void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std:
           bpe_.encode(piece, p.prefix_space, out);
           continue;
         }
-        auto [it, inserted] = cache.try_emplace(piece);
-        if (inserted) {
+        const uint64_t h = PieceCache::hash(piece);
+        uint32_t n = 0;
+        if (const int32_t* ids = cache->find(piece, h, &n)) {
+          out.insert(out.end(), ids, ids + n);
+        } else {
           const size_t mark = out.size();
           bpe_.encode(piece, false, out);
-          it->second = {static_cast<uint32_t>(cached_ids.size()), static_cast<uint32_t>(out.size() - mark)};
-          cached_ids.insert(cached_ids.end(), out.begin() + static_cast<std::ptrdiff_t>(mark), out.end());
-        } else {
-          const int32_t* ids = cached_ids.data() + it->second.first;
-          out.insert(out.end(), ids, ids + it->second.second);
+          cache->insert(piece, h, std::span<const int32_t>(out).subspan(mark));
         }
       }
       i += valid;
