@@ -14,4 +14,7 @@ int cmd_model_init(int argc, char** argv);
 int cmd_chat(int argc, char** argv);
 int cmd_chat_parse(int argc, char** argv);
 
+// `v4rt logits`: raw next-token logits of a token sequence as .npy, for parity checks (cmd_logits.cpp).
+int cmd_logits(int argc, char** argv);
+
 }  // namespace v4rt::cli

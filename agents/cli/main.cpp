@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"version", "print the version", v4rt::cli::cmd_version},
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
+    {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
 };
 
 void print_help() {
