@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <system_error>
 
@@ -32,11 +33,17 @@ std::string dump_short(const json& j) {
 // Reads keys of one JSON object, collecting the first error with the key and file named.
 class Reader {
  public:
-  Reader(const json& obj, std::string file, std::string prefix = "")
-      : obj_(obj), file_(std::move(file)), prefix_(std::move(prefix)) {}
+  // aliases (optional) maps an HF key to the name the file really uses (ModelArgs files).
+  Reader(const json& obj, std::string file, std::string prefix = "",
+         const std::map<std::string, std::string>* aliases = nullptr)
+      : obj_(obj), file_(std::move(file)), prefix_(std::move(prefix)), aliases_(aliases) {}
 
   Status error(const std::string& key, const std::string& fault) const {
-    return Status::InvalidArgument(file_ + ": key '" + prefix_ + key + "' " + fault + "; fix config.json");
+    std::string name = prefix_ + key;
+    if (aliases_ != nullptr)
+      if (auto it = aliases_->find(name); it != aliases_->end()) name = it->second;
+    return Status::InvalidArgument(file_ + ": key '" + name + "' " + fault + "; fix " +
+                                   fs::path(file_).filename().string());
   }
   bool has(const std::string& key) const {
     auto it = obj_.find(key);
@@ -107,7 +114,73 @@ class Reader {
   const json& obj_;
   std::string file_;
   std::string prefix_;
+  const std::map<std::string, std::string>* aliases_;
 };
+
+// ModelArgs name (inference/config.json) -> HF config.json name, for the keys
+// that map one to one.
+constexpr std::pair<const char*, const char*> kModelArgsKeys[] = {
+    {"vocab_size", "vocab_size"},
+    {"dim", "hidden_size"},
+    {"moe_inter_dim", "moe_intermediate_size"},
+    {"n_layers", "num_hidden_layers"},
+    {"n_hash_layers", "num_hash_layers"},
+    {"n_mtp_layers", "num_nextn_predict_layers"},
+    {"n_heads", "num_attention_heads"},
+    {"n_routed_experts", "n_routed_experts"},
+    {"n_shared_experts", "n_shared_experts"},
+    {"n_activated_experts", "num_experts_per_tok"},
+    {"score_func", "scoring_func"},
+    {"route_scale", "routed_scaling_factor"},
+    {"swiglu_limit", "swiglu_limit"},
+    {"q_lora_rank", "q_lora_rank"},
+    {"head_dim", "head_dim"},
+    {"rope_head_dim", "qk_rope_head_dim"},
+    {"norm_eps", "rms_norm_eps"},
+    {"o_groups", "o_groups"},
+    {"o_lora_rank", "o_lora_rank"},
+    {"window_size", "sliding_window"},
+    {"compress_ratios", "compress_ratios"},
+    {"compress_rope_theta", "compress_rope_theta"},
+    {"rope_theta", "rope_theta"},
+    {"index_n_heads", "index_n_heads"},
+    {"index_head_dim", "index_head_dim"},
+    {"index_topk", "index_topk"},
+    {"hc_mult", "hc_mult"},
+    {"hc_sinkhorn_iters", "hc_sinkhorn_iters"},
+    {"hc_eps", "hc_eps"},
+    {"expert_dtype", "expert_dtype"},
+    {"original_seq_len", "rope_scaling.original_max_position_embeddings"},
+    {"rope_factor", "rope_scaling.factor"},
+    {"beta_fast", "rope_scaling.beta_fast"},
+    {"beta_slow", "rope_scaling.beta_slow"},
+    {"dtype", "quantization_config.quant_method"},
+    {"scale_fmt", "quantization_config.scale_fmt"},
+};
+
+// Rewrites an inference/config.json (ModelArgs keys, spec §1.1) into HF keys.
+// `aliases` gets HF name -> ModelArgs name so errors name the key as written.
+// max_seq_len / max_batch_size are runtime settings and are not read.
+json from_modelargs(const json& m, std::map<std::string, std::string>* aliases) {
+  json hf = json::object();
+  json rope = json::object();
+  for (const auto& [ma, hf_key] : kModelArgsKeys) {
+    (*aliases)[hf_key] = ma;
+    auto it = m.find(ma);
+    if (it == m.end() || it->is_null()) continue;
+    std::string_view key = hf_key;
+    if (key.starts_with("rope_scaling.")) rope[std::string(key.substr(13))] = *it;
+    else if (!key.starts_with("quantization_config.")) hf[hf_key] = *it;
+  }
+  if (!rope.empty()) hf["rope_scaling"] = rope;
+  // dtype "fp8": non-expert Linears are e4m3 with 128x128 scales; "bf16" (or absent): none.
+  if (auto dt = m.find("dtype"); dt != m.end() && !dt->is_null() && *dt != "bf16") {
+    json q = {{"quant_method", *dt}, {"fmt", "e4m3"}, {"weight_block_size", {128, 128}}};
+    if (auto sf = m.find("scale_fmt"); sf != m.end() && !sf->is_null()) q["scale_fmt"] = *sf;
+    hf["quantization_config"] = q;
+  }
+  return hf;
+}
 
 constexpr int kMaxDim = 1 << 20;  // sanity bound on widths (Pro's largest is 65536)
 
@@ -115,7 +188,13 @@ constexpr int kMaxDim = 1 << 20;  // sanity bound on widths (Pro's largest is 65
 
 Result<Config> Config::load(const fs::path& dir_or_file) {
   std::error_code ec;
-  fs::path path = fs::is_directory(dir_or_file, ec) ? dir_or_file / "config.json" : dir_or_file;
+  fs::path path = dir_or_file;
+  if (fs::is_directory(dir_or_file, ec)) {
+    // The HF root config.json; else the reference's ModelArgs file.
+    path = dir_or_file / "config.json";
+    for (const char* alt : {"inference_config.json", "inference/config.json"})
+      if (!fs::exists(path, ec) && fs::exists(dir_or_file / alt, ec)) path = dir_or_file / alt;
+  }
   if (!fs::exists(path, ec))
     return Status::NotFound(path.string() + ": no config.json; pass a checkpoint directory in the Hugging Face layout");
   Result<std::string> text = read_file(path);
@@ -128,7 +207,14 @@ Result<Config> Config::parse(std::string_view json_text, const fs::path& source)
   json j = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument(file + ": not valid JSON; fix or re-download config.json");
   if (!j.is_object()) return Status::InvalidArgument(file + ": top level is not a JSON object; fix config.json");
-  Reader r(j, file);
+  // An inference/config.json (ModelArgs keys: "dim", "n_layers", ...) is read through the same checks.
+  std::map<std::string, std::string> aliases;
+  if (j.contains("dim") && !j.contains("hidden_size")) {
+    j = from_modelargs(j, &aliases);
+    if (!j.contains("rope_scaling")) j["rope_scaling"] = json::object();  // YaRN keys are required here
+  }
+  const std::map<std::string, std::string>* alias_map = aliases.empty() ? nullptr : &aliases;
+  Reader r(j, file, "", alias_map);
   Config c;
   c.source = source;
 
@@ -186,7 +272,7 @@ Result<Config> Config::parse(std::string_view json_text, const fs::path& source)
   // rope_scaling (YaRN). null or absent: no YaRN.
   if (const json* rs = r.get("rope_scaling"); rs != nullptr) {
     if (!rs->is_object()) return r.error("rope_scaling", "must be an object or null (got " + dump_short(*rs) + ")");
-    Reader y(*rs, file, "rope_scaling.");
+    Reader y(*rs, file, "rope_scaling.", alias_map);
     std::string type;
     V4RT_RETURN_IF_ERROR(y.string("type", &type, false));
     if (type.empty()) V4RT_RETURN_IF_ERROR(y.string("rope_type", &type, false));
@@ -217,7 +303,7 @@ Result<Config> Config::parse(std::string_view json_text, const fs::path& source)
   // Weight formats.
   if (const json* q = r.get("quantization_config"); q != nullptr) {
     if (!q->is_object()) return r.error("quantization_config", "must be an object (got " + dump_short(*q) + ")");
-    Reader qr(*q, file, "quantization_config.");
+    Reader qr(*q, file, "quantization_config.", alias_map);
     std::string method, fmt, scale_fmt;
     V4RT_RETURN_IF_ERROR(qr.string("quant_method", &method, true));
     if (method != "fp8") return qr.error("quant_method", "is '" + method + "'; v4rt reads 'fp8' checkpoints (or none)");

@@ -258,5 +258,45 @@ TEST(ConfigTest, OptionalKeysTakeSpecDefaults) {
   EXPECT_FALSE(r0.fp4_experts);
 }
 
+TEST(ConfigTest, ReadsInferenceConfigWithModelArgsKeys) {
+  fs::path golden = v4rt::testing::golden_dir();
+  if (golden.empty()) GTEST_SKIP() << "golden data absent (V4RT_GOLDEN_DIR)";
+  for (const char* variant : {"bf16", "fp8"}) {
+    fs::path dir = golden / "v4-tiny/tiny" / variant;
+    Config hf = load_ok(dir / "config.json");
+    Config ma = load_ok(dir / "inference_config.json");
+    EXPECT_EQ(ma.dim, hf.dim) << variant;
+    EXPECT_EQ(ma.n_layers, hf.n_layers);
+    EXPECT_EQ(ma.n_mtp_layers, hf.n_mtp_layers);
+    EXPECT_EQ(ma.n_hash_layers, hf.n_hash_layers);
+    EXPECT_EQ(ma.rope_head_dim, hf.rope_head_dim);
+    EXPECT_EQ(ma.window_size, hf.window_size);
+    EXPECT_EQ(ma.compress_ratios, hf.compress_ratios);
+    EXPECT_EQ(ma.original_seq_len, hf.original_seq_len);
+    EXPECT_EQ(ma.rope_factor, hf.rope_factor);
+    EXPECT_EQ(ma.route_scale, hf.route_scale);
+    EXPECT_EQ(ma.swiglu_limit, hf.swiglu_limit);
+    EXPECT_EQ(ma.score_func, hf.score_func);
+    EXPECT_EQ(ma.fp8_weights, hf.fp8_weights) << variant;
+    EXPECT_EQ(ma.fp4_experts, hf.fp4_experts) << variant;
+    EXPECT_EQ(ma.kv_bytes_per_token(), hf.kv_bytes_per_token());
+  }
+  // Errors name the ModelArgs key as written in the file.
+  auto text = read_file(golden / "v4-tiny/tiny/fp8/inference_config.json");
+  ASSERT_TRUE(text.ok());
+  json j = json::parse(*text);
+  j.erase("n_layers");
+  std::string msg = error_of(j);
+  EXPECT_NE(msg.find("key 'n_layers' is missing"), std::string::npos) << msg;
+  j = json::parse(*text);
+  j["rope_factor"] = "x";
+  msg = error_of(j);
+  EXPECT_NE(msg.find("key 'rope_factor'"), std::string::npos) << msg;
+  j = json::parse(*text);
+  j["dtype"] = "int8";
+  msg = error_of(j);
+  EXPECT_NE(msg.find("key 'dtype'"), std::string::npos) << msg;
+}
+
 }  // namespace
 }  // namespace v4rt::model
