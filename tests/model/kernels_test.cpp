@@ -1,0 +1,82 @@
+// Every kernel table entry against the scalar oracle on random and edge inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "model/kernels/kernels.h"
+#include "model/numerics.h"
+
+namespace v4rt::model::kernels {
+namespace {
+
+std::vector<const Kernels*> tables() {
+  std::vector<const Kernels*> t = {&best_kernels()};
+  if (const Kernels* k = avx2_kernels()) t.push_back(k);
+  if (const Kernels* k = avx512_kernels()) t.push_back(k);
+  return t;
+}
+
+TEST(Kernels, DotMatchesOracle) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd;
+  for (int64_t n : {0, 1, 7, 8, 15, 16, 31, 32, 33, 64, 100, 128, 257, 4096}) {
+    std::vector<float> a(static_cast<size_t>(n)), b(static_cast<size_t>(n));
+    for (auto& v : a) v = nd(rng);
+    for (auto& v : b) v = nd(rng);
+    double exact = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      exact += double(a[i]) * b[i];
+      mag += std::fabs(double(a[i]) * b[i]);
+    }
+    const float oracle = scalar_kernels().dot(a.data(), b.data(), n);
+    EXPECT_LE(std::fabs(oracle - exact), 1e-6 * (mag + 1)) << n;
+    for (const Kernels* k : tables()) {
+      float got = k->dot(a.data(), b.data(), n);
+      EXPECT_LE(std::fabs(got - exact), 1e-6 * (mag + 1)) << k->name << " n=" << n;
+    }
+  }
+}
+
+TEST(Kernels, DecodeRowMatchesOracleForEveryFormat) {
+  std::mt19937 rng(11);
+  const int64_t rows = 130, cols = 256;
+  std::vector<uint8_t> fp8(static_cast<size_t>(rows * cols)), fp4(static_cast<size_t>(rows * cols / 2));
+  std::vector<uint8_t> s8(static_cast<size_t>(2 * 2)), s4(static_cast<size_t>(rows * cols / 32));
+  std::vector<uint16_t> bf(static_cast<size_t>(rows * cols));
+  for (auto& v : fp8) v = static_cast<uint8_t>(rng() & 0xff);
+  for (auto& v : fp8) if ((v & 0x7f) == 0x7f) v = 0;  // no NaN codes
+  for (auto& v : fp4) v = static_cast<uint8_t>(rng() & 0xff);
+  for (auto& v : s8) v = static_cast<uint8_t>(120 + rng() % 10);
+  for (auto& v : s4) v = static_cast<uint8_t>(110 + rng() % 30);
+  for (auto& v : bf) v = f32_to_bf16_bits(std::ldexp(float(int(rng() % 2001) - 1000), -7));
+  const QMatrix m8{WKind::kFP8, rows, cols, fp8.data(), s8.data(), 2};
+  const QMatrix m4{WKind::kFP4, rows, cols, fp4.data(), s4.data(), cols / 32};
+  const QMatrix mb{WKind::kBF16, rows, cols, reinterpret_cast<const uint8_t*>(bf.data()), nullptr, 0};
+  std::vector<float> v(static_cast<size_t>(cols)), sc(16);
+  for (int64_t n : {int64_t{0}, int64_t{127}, int64_t{128}, rows - 1}) {
+    scalar_kernels().decode_row(m8, n, v.data(), sc.data());
+    for (int64_t k = 0; k < cols; ++k) EXPECT_EQ(v[k], e4m3_to_f32(fp8[n * cols + k]));
+    EXPECT_EQ(sc[1], e8m0_to_f32(s8[(n / 128) * 2 + 1]));
+    scalar_kernels().decode_row(m4, n, v.data(), sc.data());
+    for (int64_t k = 0; k < cols; ++k) {
+      uint8_t byte = fp4[(n * cols + k) / 2];
+      EXPECT_EQ(v[k], e2m1_to_f32(k % 2 ? byte >> 4 : byte & 0xf));  // low nibble = even element
+    }
+    EXPECT_EQ(sc[3], e8m0_to_f32(s4[n * (cols / 32) + 3]));
+    scalar_kernels().decode_row(mb, n, v.data(), sc.data());
+    for (int64_t k = 0; k < cols; ++k) EXPECT_EQ(v[k], bf16_bits_to_f32(bf[n * cols + k]));
+    for (const Kernels* t : tables()) {
+      std::vector<float> w(static_cast<size_t>(cols)), ws(16);
+      for (const QMatrix* m : {&m8, &m4, &mb}) {
+        scalar_kernels().decode_row(*m, n, v.data(), sc.data());
+        t->decode_row(*m, n, w.data(), ws.data());
+        EXPECT_EQ(v, w) << t->name;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace v4rt::model::kernels
