@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "model/layers.h"
-#include "model/numerics.h"
+#include "runtime/base/thread_pool.h"
 
 namespace v4rt::model {
 namespace {
 
-// The reference kernel rounds the probabilities to bf16 before P·V.
-constexpr bool kRoundProbsBf16 = false;
+// The reference kernel casts the probabilities to the activation dtype before
+// P·V: fp32 here (bf16 only in the bf16-activation run), so no rounding.
 constexpr int64_t kAttnBlock = 64;
 
 }  // namespace
@@ -76,68 +76,83 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
 
   const float scale = static_cast<float>(std::pow(static_cast<double>(Dh), -0.5));
   std::vector<float> o(static_cast<size_t>(S * H * Dh));
-  ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
-    std::vector<const float*> rows;
-    std::vector<float> own;  // decoded CSA entries of this query
-    std::vector<float> sc(static_cast<size_t>(kAttnBlock));
-    std::vector<float> acc(static_cast<size_t>(Dh));
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t p = p0 + s;
-      // The index list: window slots 0..W-1 (ascending positions, -1 padded), then compressed.
-      rows.assign(static_cast<size_t>(W), nullptr);
-      const int64_t lo = std::max<int64_t>(0, p - W + 1);
-      for (int64_t pos = lo; pos <= p; ++pos)
-        rows[static_cast<size_t>(pos - lo)] =
-            pos >= p0 ? kv.data() + (pos - p0) * Dh : ring.data() + (pos % W) * Dh;
-      if (ratio > 0) {
-        if (w.indexer) {
-          const auto& sel = selected[static_cast<size_t>(s)];
-          own.resize(sel.size() * static_cast<size_t>(Dh));
-          for (size_t i = 0; i < sel.size(); ++i) {
-            st.kv.decode(st.comp.data() + sel[i] * kvb, own.data() + static_cast<int64_t>(i) * Dh);
-            rows.push_back(own.data() + static_cast<int64_t>(i) * Dh);
-          }
-        } else {
-          const int64_t nvis = std::min<int64_t>((p + 1) / ratio, n_comp);
-          for (int64_t b = 0; b < nvis; ++b) rows.push_back(comp_dense.data() + b * Dh);
-        }
-      }
-      const int64_t L = static_cast<int64_t>(rows.size());
-      for (int64_t h = 0; h < H; ++h) {
-        const float* qh = q.data() + (s * H + h) * Dh;
-        float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t b0 = 0; b0 < L; b0 += kAttnBlock) {
-          const int64_t b1 = std::min(L, b0 + kAttnBlock);
-          float bm = -std::numeric_limits<float>::infinity();
-          for (int64_t j = b0; j < b1; ++j) {
-            const float* r = rows[static_cast<size_t>(j)];
-            float v = r ? ctx.k.dot(qh, r, Dh) * scale : -std::numeric_limits<float>::infinity();
-            sc[static_cast<size_t>(j - b0)] = v;
-            bm = std::fmax(bm, v);
-          }
-          const float m2 = std::fmax(m, bm);
-          if (m2 == -std::numeric_limits<float>::infinity()) continue;
-          const float alpha = std::exp(m - m2);
-          l *= alpha;
-          for (float& a : acc) a *= alpha;
-          for (int64_t j = b0; j < b1; ++j) {
-            const float* r = rows[static_cast<size_t>(j)];
-            if (!r) continue;
-            const float pj = std::exp(sc[static_cast<size_t>(j - b0)] - m2);
-            l += pj;
-            const float pv = kRoundProbsBf16 ? round_bf16(pj) : pj;
-            for (int64_t i = 0; i < Dh; ++i) acc[static_cast<size_t>(i)] += pv * r[i];
-          }
-          m = m2;
-        }
-        l += std::exp(w.sink[h] - m);
-        float* oh = o.data() + (s * H + h) * Dh;
-        for (int64_t i = 0; i < Dh; ++i) oh[i] = acc[static_cast<size_t>(i)] / l;
-        w.rope.apply(oh + Dh - R, p, true);
-      }
+  // The index list of query s: window slots 0..W-1 (ascending positions, -1
+  // padded), then the compressed entries (CSA: decoded into `own`).
+  auto build_rows = [&](int64_t s, std::vector<const float*>& rows, std::vector<float>& own) {
+    const int64_t p = p0 + s;
+    rows.assign(static_cast<size_t>(W), nullptr);
+    const int64_t lo = std::max<int64_t>(0, p - W + 1);
+    for (int64_t pos = lo; pos <= p; ++pos)
+      rows[static_cast<size_t>(pos - lo)] = pos >= p0 ? kv.data() + (pos - p0) * Dh : ring.data() + (pos % W) * Dh;
+    if (ratio == 0) return;
+    if (w.indexer) {
+      const auto& sel = selected[static_cast<size_t>(s)];
+      own.resize(sel.size() * static_cast<size_t>(Dh));
+      for (size_t i = 0; i < sel.size(); ++i)
+        st.kv.decode(st.comp.data() + sel[i] * kvb, own.data() + static_cast<int64_t>(i) * Dh);
+      for (size_t i = 0; i < sel.size(); ++i) rows.push_back(own.data() + static_cast<int64_t>(i) * Dh);
+    } else {
+      const int64_t nvis = std::min<int64_t>((p + 1) / ratio, n_comp);
+      for (int64_t b = 0; b < nvis; ++b) rows.push_back(comp_dense.data() + b * Dh);
     }
-  });
+  };
+  // One head: online softmax over blocks of 64 list entries (spec §5.5); the
+  // sink only enters the denominator; then inverse RoPE at the query position.
+  auto attend = [&](int64_t s, int64_t h, const std::vector<const float*>& rows, float* acc) {
+    const int64_t L = static_cast<int64_t>(rows.size());
+    const float* qh = q.data() + (s * H + h) * Dh;
+    float sc[kAttnBlock];
+    float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
+    std::fill(acc, acc + Dh, 0.0f);
+    for (int64_t b0 = 0; b0 < L; b0 += kAttnBlock) {
+      const int64_t b1 = std::min(L, b0 + kAttnBlock);
+      float bm = -std::numeric_limits<float>::infinity();
+      for (int64_t j = b0; j < b1; ++j) {
+        const float* r = rows[static_cast<size_t>(j)];
+        const float v = r ? ctx.k.dot(qh, r, Dh) * scale : -std::numeric_limits<float>::infinity();
+        sc[j - b0] = v;
+        bm = std::fmax(bm, v);
+      }
+      const float m2 = std::fmax(m, bm);
+      if (m2 == -std::numeric_limits<float>::infinity()) continue;
+      const float alpha = std::exp(m - m2);
+      l *= alpha;
+      for (int64_t i = 0; i < Dh; ++i) acc[i] *= alpha;
+      for (int64_t j = b0; j < b1; ++j) {
+        const float* r = rows[static_cast<size_t>(j)];
+        if (!r) continue;
+        const float pj = std::exp(sc[j - b0] - m2);
+        l += pj;
+        for (int64_t i = 0; i < Dh; ++i) acc[i] += pj * r[i];
+      }
+      m = m2;
+    }
+    l += std::exp(w.sink[h] - m);
+    float* oh = o.data() + (s * H + h) * Dh;
+    for (int64_t i = 0; i < Dh; ++i) oh[i] = acc[i] / l;
+    w.rope.apply(oh + Dh - R, p0 + s, true);
+  };
+  const int64_t threads = ctx.pool ? ctx.pool->size() : 1;
+  if (S >= threads) {  // prefill: queries in parallel
+    ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
+      std::vector<const float*> rows;
+      std::vector<float> own, acc(static_cast<size_t>(Dh));
+      for (int64_t s = s0; s < s1; ++s) {
+        build_rows(s, rows, own);
+        for (int64_t h = 0; h < H; ++h) attend(s, h, rows, acc.data());
+      }
+    });
+  } else {  // decode: heads in parallel
+    std::vector<const float*> rows;
+    std::vector<float> own;
+    for (int64_t s = 0; s < S; ++s) {
+      build_rows(s, rows, own);
+      ctx.parallel_for(H, [&](int64_t h0, int64_t h1) {
+        std::vector<float> acc(static_cast<size_t>(Dh));
+        for (int64_t h = h0; h < h1; ++h) attend(s, h, rows, acc.data());
+      });
+    }
+  }
 
   // Ring write after every query of the chunk attended.
   for (int64_t s = std::max<int64_t>(0, S - W); s < S; ++s)

@@ -8,6 +8,7 @@
 
 #include "model/layers.h"
 #include "model/model.h"
+#include "runtime/base/thread_pool.h"
 
 namespace v4rt::model {
 
@@ -39,38 +40,57 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
   selected.assign(static_cast<size_t>(S), {});
   const ForwardTrace* trace = ctx.trace;
   const bool traced = trace != nullptr && static_cast<bool>(trace->on_indexer);
-  ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
+  // Scores of query s over entries [b0, b1).
+  auto score = [&](int64_t s, int64_t b0, int64_t b1, float* out) {
+    const float* wq = wts.data() + s * Hi;
+    for (int64_t b = b0; b < b1; ++b) {
+      float acc = 0.0f;
+      for (int64_t h = 0; h < Hi; ++h) {
+        const float v = ctx.k.dot(q.data() + (s * Hi + h) * Di, keys.data() + b * Di, Di);
+        acc += std::fmax(v, 0.0f) * wq[h];
+      }
+      out[b] = acc;
+    }
+  };
+  auto select = [&](int64_t s, std::vector<float>& scores, std::vector<float>& padded, std::vector<int32_t>& order) {
+    const int64_t p = p0 + s;
+    const int64_t nvis = static_cast<int64_t>(scores.size());
+    if (ctx.ref_prefill_topk && p0 == 0) {
+      // The reference's one-shot prefill ranks every entry of the call
+      // (invisible ones at -inf) with k = min(K, S/4): same valid entries
+      // except how exact ties resolve.
+      const int64_t nn = std::min<int64_t>(S / ratio, n_keys);
+      padded.assign(scores.begin(), scores.end());
+      padded.resize(static_cast<size_t>(nn), -std::numeric_limits<float>::infinity());
+      topk_like_torch(padded.data(), nn, std::min<int64_t>(cfg.index_topk, nn), order);
+      std::erase_if(order, [&](int32_t o) { return o >= nvis; });
+    } else {
+      topk_like_torch(scores.data(), nvis, std::min<int64_t>(cfg.index_topk, nvis), order);
+    }
+    if (traced) trace->on_indexer(layer, p, scores, order);
+    selected[static_cast<size_t>(s)] = order;
+  };
+  auto visible = [&](int64_t s) { return std::min<int64_t>((p0 + s + 1) / ratio, n_keys); };
+  const int64_t threads = ctx.pool ? ctx.pool->size() : 1;
+  if (S >= threads && !traced) {  // prefill: queries in parallel
+    ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
+      std::vector<float> scores, padded;
+      std::vector<int32_t> order;
+      for (int64_t s = s0; s < s1; ++s) {
+        scores.assign(static_cast<size_t>(visible(s)), 0.0f);
+        score(s, 0, visible(s), scores.data());
+        select(s, scores, padded, order);
+      }
+    });
+  } else {  // decode (or traced): entries in parallel, selection on this thread
     std::vector<float> scores, padded;
     std::vector<int32_t> order;
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t p = p0 + s;
-      const int64_t nvis = std::min<int64_t>((p + 1) / ratio, n_keys);
-      scores.assign(static_cast<size_t>(nvis), 0.0f);
-      const float* wq = wts.data() + s * Hi;
-      for (int64_t b = 0; b < nvis; ++b) {
-        float acc = 0.0f;
-        for (int64_t h = 0; h < Hi; ++h) {
-          float v = ctx.k.dot(q.data() + (s * Hi + h) * Di, keys.data() + b * Di, Di);
-          acc += std::fmax(v, 0.0f) * wq[h];
-        }
-        scores[static_cast<size_t>(b)] = acc;
-      }
-      if (ctx.ref_prefill_topk && p0 == 0) {
-        // The reference's one-shot prefill ranks every entry of the call
-        // (invisible ones at -inf) with k = min(K, S/4): same valid entries
-        // except how exact ties resolve.
-        const int64_t nn = std::min<int64_t>(S / ratio, n_keys);
-        padded.assign(scores.begin(), scores.end());
-        padded.resize(static_cast<size_t>(nn), -std::numeric_limits<float>::infinity());
-        topk_like_torch(padded.data(), nn, std::min<int64_t>(cfg.index_topk, nn), order);
-        std::erase_if(order, [&](int32_t o) { return o >= nvis; });
-      } else {
-        topk_like_torch(scores.data(), nvis, std::min<int64_t>(cfg.index_topk, nvis), order);
-      }
-      if (traced) trace->on_indexer(layer, p, scores, order);
-      selected[static_cast<size_t>(s)] = order;
+    for (int64_t s = 0; s < S; ++s) {
+      scores.assign(static_cast<size_t>(visible(s)), 0.0f);
+      ctx.parallel_for(visible(s), [&](int64_t b0, int64_t b1) { score(s, b0, b1, scores.data()); }, 64);
+      select(s, scores, padded, order);
     }
-  }, traced ? S : 1);  // trace callbacks run on one thread
+  }
 }
 
 }  // namespace v4rt::model
