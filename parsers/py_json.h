@@ -26,6 +26,14 @@ namespace v4rt::parsers {
 // ("1.50" -> "1.5", "1E-7" -> "1e-07", overflow -> "Infinity").
 struct PyJson {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  // Out of line: the members hold PyJson, incomplete here.
+  PyJson();
+  ~PyJson();
+  PyJson(const PyJson&);
+  PyJson(PyJson&&) noexcept;
+  PyJson& operator=(const PyJson&);
+  PyJson& operator=(PyJson&&) noexcept;
+
   Kind kind = Kind::kNull;
   bool boolean = false;                                // kBool
   std::string text;                                    // kNumber: dumps text; kString: UTF-8 value
