@@ -1,5 +1,6 @@
 // State (spec §4.1): construction, reset, copy, and the versioned
 // little-endian serialization used by the session store.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <string>
@@ -109,7 +110,44 @@ State& State::operator=(const State& o) {
 
 int64_t State::position() const { return impl_->position; }
 
+void State::remember() {
+  Impl& s = *impl_;
+  saved_sizes_.clear();
+  std::vector<std::vector<uint8_t>> comp(s.layers.size()), keys(s.layers.size());
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    saved_sizes_.push_back(s.layers[i].comp.size());
+    saved_sizes_.push_back(s.layers[i].keys.size());
+    comp[i].swap(s.layers[i].comp);
+    keys[i].swap(s.layers[i].keys);
+  }
+  if (saved_) *saved_ = s;
+  else saved_ = std::make_unique<Impl>(s);
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    comp[i].swap(s.layers[i].comp);
+    keys[i].swap(s.layers[i].keys);
+  }
+}
+
+bool State::rollback() {
+  if (!saved_) return false;
+  Impl& s = *impl_;
+  std::vector<std::vector<uint8_t>> comp(s.layers.size()), keys(s.layers.size());
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    comp[i].swap(s.layers[i].comp);
+    keys[i].swap(s.layers[i].keys);
+    comp[i].resize(std::min(comp[i].size(), saved_sizes_[2 * i]));
+    keys[i].resize(std::min(keys[i].size(), saved_sizes_[2 * i + 1]));
+  }
+  s = *saved_;
+  for (size_t i = 0; i < s.layers.size(); ++i) {
+    comp[i].swap(s.layers[i].comp);
+    keys[i].swap(s.layers[i].keys);
+  }
+  return true;
+}
+
 void State::reset() {
+  saved_.reset();
   Impl& s = *impl_;
   s.position = 0;
   s.mtp_position = 0;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/base/status.h"
 
@@ -47,6 +48,15 @@ class State {
   std::string export_tail(int64_t rows_from) const;
   Status import_tail(int64_t rows_from, std::string_view bytes);
 
+  // Cheap undo for speculative decoding (MTP drafts): remember() saves the
+  // fixed-size parts (rings, compressor partials, MTP window, position) and
+  // the lengths of the append-only parts; rollback() restores the state as it
+  // was at remember(), bit for bit, without copying the growing KV (unlike a
+  // full copy, O(1) in the context length). rollback() without a prior
+  // remember() is a no-op returning false.
+  void remember();
+  bool rollback();
+
   // Internal layout, owned by model/ (defined in model/state_impl.h).
   struct Impl;
   Impl& impl() { return *impl_; }
@@ -54,6 +64,8 @@ class State {
 
  private:
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> saved_;  // remember(): Impl without the append-only rows
+  std::vector<size_t> saved_sizes_;
 };
 
 }  // namespace v4rt::model

@@ -43,6 +43,25 @@ TEST(State, CloneContinuesIdentically) {
   for (int j = 0; j < 10; ++j) EXPECT_EQ(t.step(*st, t.c.decode[j]), t.step(*fork, t.c.decode[j]));
 }
 
+TEST(State, RememberRollbackUndoesASpeculativePair) {
+  Tiny t;
+  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  auto st = t.m->new_state();
+  std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
+  ASSERT_TRUE(t.m->forward(t.c.prompt, *st, l).ok());
+  EXPECT_FALSE(t.m->new_state()->rollback());
+  auto never = st->clone();
+  for (int j = 0; j < 90; ++j) {  // crosses ratio-4 emissions and the ratio-128 one at 383
+    const std::string before = st->export_tail(0);
+    st->remember();
+    const int32_t pair[2] = {t.c.decode[j], 5};
+    ASSERT_TRUE(t.m->forward(pair, *st, l).ok());
+    ASSERT_TRUE(st->rollback());
+    ASSERT_EQ(st->export_tail(0), before) << "step " << j;
+    EXPECT_EQ(t.step(*st, t.c.decode[j]), t.step(*never, t.c.decode[j])) << "step " << j;
+  }
+}
+
 TEST(State, ResetEqualsFresh) {
   Tiny t;
   if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
