@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
+    {"tokenize", "JSON Lines text -> token ids, or ids -> text with --decode", v4rt::cli::cmd_tokenize},
 };
 
 void print_help() {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -119,6 +120,20 @@ TEST_F(DeepSeekTokenizer, FastPathEqualsRegexOnSources) {
     }
   }
   EXPECT_GT(files, 5);
+}
+
+TEST_F(DeepSeekTokenizer, FastPathEqualsRegexOnRandomAscii) {
+  // All 128 ASCII characters, biased towards the ones the regex alternatives
+  // care about (letters, digits, punctuation, each kind of space, CR/LF).
+  std::mt19937 rng(7);
+  const std::string hot = "aZ09 .,;:!?'\"()[]{}<>/\\-_=+*&|^~`@#$%\t\n\r\v\f  \n\n  ";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 40) + 1;
+    for (int k = 0; k < len; ++k)
+      s += rng() % 3 == 0 ? static_cast<char>(rng() % 128) : hot[rng() % hot.size()];
+    ASSERT_EQ(v3_->encode(s), v3_->encode_without_fast_path(s)) << ::testing::PrintToString(s);
+  }
 }
 
 // A minimal byte-level BPE tokenizer.json for error-path tests.

@@ -1,0 +1,141 @@
+// `v4rt tokenize`: JSON Lines in, JSON Lines out, through runtime::Tokenizer.
+//   {"text": S}    -> {"ids": [...]}      (default)
+//   {"ids": [...]} -> {"text": S}         (--decode)
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agents/cli/commands.h"
+#include "agents/cli/flags.h"
+#include "runtime/tokenizer.h"
+
+namespace v4rt::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kEnvTokenizer = "V4RT_TOKENIZER";
+constexpr const char* kDefaultRelative = "data/tokenizer/deepseek-v3/tokenizer.json";
+
+// The default tokenizer: $V4RT_TOKENIZER, else data/tokenizer/deepseek-v3/
+// tokenizer.json of the checkout the binary was built in (build dirs sit one
+// or two levels below it). Empty if none exists.
+fs::path default_tokenizer() {
+  if (const char* env = std::getenv(kEnvTokenizer); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path bin = exe.parent_path();
+  for (const fs::path& root : {bin.parent_path(), bin.parent_path().parent_path(), bin})
+    if (fs::exists(root / kDefaultRelative, ec)) return root / kDefaultRelative;
+  return {};
+}
+
+void write_ids(const std::vector<int32_t>& ids, std::string& line) {
+  line = "{\"ids\":[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) line += ',';
+    line += std::to_string(ids[i]);
+  }
+  line += "]}\n";
+}
+
+int bad_line(size_t n, const std::string& why) {
+  std::fprintf(stderr, "v4rt: stdin line %zu: %s\n", n, why.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int cmd_tokenize(int argc, char** argv) {
+  std::string tokenizer_path, model_dir;
+  bool decode = false, skip_special = false, v4 = false;
+  FlagSet flags(
+      "v4rt tokenize [--tokenizer PATH | --model DIR] [--decode]",
+      "Tokenize JSON Lines from stdin: each {\"text\": S} becomes {\"ids\": [...]} on stdout; with --decode each "
+      "{\"ids\": [...]} becomes {\"text\": S}. Special tokens written in the text (e.g. <\uFF5CUser\uFF5C>) are "
+      "encoded as their ids; no BOS is added.\n\nWhich tokenizer.json: --tokenizer PATH if given; else with --model "
+      "DIR, DIR/tokenizer.json if present; else the default, which is $V4RT_TOKENIZER, or "
+      "data/tokenizer/deepseek-v3/tokenizer.json of the checkout the binary was built in (fetched by "
+      "scripts/setup.sh). When DIR/config.json is a DeepSeek-V4 config (it has compress_ratios), or with --v4, "
+      "the V4 special tokens (<think>, </think>, \uFF5CDSML\uFF5C, ...) are added where the file lacks them.",
+      "echo '{\"text\": \"Hello world\"}' | v4rt tokenize --model ~/models/DeepSeek-V4-Flash");
+  flags.add_string("tokenizer", &tokenizer_path,
+                   "tokenizer.json to use (default: $V4RT_TOKENIZER, else the checkout's DeepSeek V3 tokenizer)", "PATH");
+  flags.add_string("model", &model_dir, "model directory: its tokenizer.json and, from config.json, whether it is V4",
+                   "DIR");
+  flags.add_bool("decode", &decode, "read {\"ids\": [...]} lines and write {\"text\": S} lines");
+  flags.add_bool("skip-special", &skip_special, "with --decode: leave special tokens (BOS, EOS, ...) out of the text");
+  flags.add_bool("v4", &v4, "add the DeepSeek-V4 special tokens (implied by a V4 --model)");
+  if (Status s = flags.parse(argc, argv); !s.ok()) return report(s, "v4rt tokenize --help");
+  if (flags.help_requested()) {
+    std::fputs(flags.help().c_str(), stdout);
+    std::printf("\nenvironment:\n  %s  default tokenizer.json (see above)\n", kEnvTokenizer);
+    return 0;
+  }
+  if (!flags.positional().empty())
+    return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] +
+                                          "': input comes from stdin"), "v4rt tokenize --help");
+
+  fs::path path = tokenizer_path;
+  if (!model_dir.empty()) {
+    Result<runtime::TokenizerSource> src =
+        runtime::locate_tokenizer(model_dir, path.empty() ? default_tokenizer() : fs::path());
+    if (!src) return report(src.status());
+    if (path.empty()) path = src->path;
+    v4 = v4 || src->add_v4_specials;
+  }
+  if (path.empty()) path = default_tokenizer();
+  if (path.empty())
+    return report(Status::InvalidArgument(std::string("no tokenizer: pass --tokenizer PATH or --model DIR, set ") +
+                                          kEnvTokenizer + ", or run scripts/setup.sh to fetch the default"),
+                  "v4rt tokenize --help");
+
+  Result<std::unique_ptr<runtime::Tokenizer>> tok = runtime::Tokenizer::load(path, v4);
+  if (!tok) return report(tok.status());
+
+  std::ios::sync_with_stdio(false);
+  std::string line, out;
+  std::vector<int32_t> ids;
+  size_t n = 0;
+  while (std::getline(std::cin, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return bad_line(n, "not a JSON object");
+    if (!decode) {
+      if (!j.contains("text") || !j["text"].is_string())
+        return bad_line(n, "expected {\"text\": string} (use --decode for {\"ids\": [...]})");
+      ids.clear();
+      (*tok)->encode(j["text"].get_ref<const std::string&>(), ids);
+      write_ids(ids, out);
+    } else {
+      if (!j.contains("ids") || !j["ids"].is_array())
+        return bad_line(n, "expected {\"ids\": [integers]} (drop --decode to encode {\"text\": ...})");
+      ids.clear();
+      for (const json& v : j["ids"]) {
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= (*tok)->vocab_size())
+          return bad_line(n, "id " + v.dump() + " is not an integer in [0, " + std::to_string((*tok)->vocab_size()) + ")");
+        ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
+      }
+      // Bytes that are not UTF-8 (ids that end inside a character) show as U+FFFD, as in HF's decode.
+      out = json{{"text", (*tok)->decode(ids, skip_special)}}.dump(-1, ' ', false, json::error_handler_t::replace);
+      out += '\n';
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace v4rt::cli
