@@ -19,4 +19,7 @@ int cmd_tokenize(int argc, char** argv);
 // `v4rt logits`: raw next-token logits of a token sequence as .npy, for parity checks (cmd_logits.cpp).
 int cmd_logits(int argc, char** argv);
 
+// `v4rt session list|show|fork|rm|pin|unpin|gc|check|export|import`: the KV session store (cmd_session.cpp).
+int cmd_session(int argc, char** argv);
+
 }  // namespace v4rt::cli

@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
     {"version", "print the version", v4rt::cli::cmd_version},
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
+    {"session", "manage the persistent KV session store (list, show, fork, rm, pin, gc, check, export, import)",
+     v4rt::cli::cmd_session},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
     {"tokenize", "JSON Lines text -> token ids, or ids -> text with --decode", v4rt::cli::cmd_tokenize},
 };
