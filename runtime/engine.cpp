@@ -85,6 +85,7 @@ struct Engine::Impl {
   std::vector<int32_t> state_tokens;
   std::unique_ptr<model::State> spare;  // MTP rollback copy
   std::vector<float> logits, logits_mid, mtp_logits;
+  bool logits_valid = false;  // `logits` are the next-token logits after state_tokens
 
   void log(LogLevel level, const std::string& msg) const {
     if (options.log) options.log->log(level, "engine", msg);
@@ -144,9 +145,16 @@ const model::Model& Engine::model() const { return *impl_->model; }
 const Tokenizer* Engine::tokenizer() const { return impl_->tokenizer.get(); }
 bool Engine::has_mtp() const { return impl_->model->has_mtp(); }
 uint64_t Engine::state_bytes() const { return impl_->state->memory_bytes(); }
+int64_t Engine::state_tokens() const { return static_cast<int64_t>(impl_->state_tokens.size()); }
+uint64_t Engine::state_row_bytes(int64_t* tokens_covered) const {
+  const int64_t n = impl_->state->position() / model::kRowGranularity * model::kRowGranularity;
+  if (tokens_covered) *tokens_covered = n;
+  return n > 0 ? impl_->state->export_rows(0, n).size() : 0;
+}
 void Engine::drop_warm_state() {
   impl_->state->reset();
   impl_->state_tokens.clear();
+  impl_->logits_valid = false;
 }
 
 Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callbacks& cb, std::stop_token stop) {
@@ -188,9 +196,11 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
 
   // 2. Reuse: the warm state or the store, whichever covers more. At least the
   //    last token is always fed, so that its logits are fresh.
+  //    Exception: the warm state is exactly the sequence and its logits are kept.
   const std::span<const int32_t> reusable(seq.data(), seq.size() - 1);
   const auto t_restore = Clock::now();
   int64_t warm = is_prefix(im.state_tokens, reusable) ? static_cast<int64_t>(im.state_tokens.size()) : 0;
+  if (im.logits_valid && im.state_tokens == seq) warm = static_cast<int64_t>(seq.size());
   int64_t have = 0;
   if (use_store) {
     auto match = store_->lookup_longest_prefix(im.fingerprint, reusable);
@@ -205,6 +215,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
       }
       have = restored->n_tokens;
       st.reused_from_store = have;
+      im.logits_valid = false;
       im.state_tokens.assign(seq.begin(), seq.begin() + have);
     }
   }
@@ -215,6 +226,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     } else {
       im.state->reset();
       im.state_tokens.clear();
+      im.logits_valid = false;
     }
   }
   check(im.state->position() == have, "engine: restored state position != reused tokens");
@@ -252,8 +264,10 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     int64_t end = std::min(total, pos + chunk);
     if (every > 0) end = std::min(end, (pos / every + 1) * every);
     std::span<const int32_t> part(seq.data() + pos, static_cast<size_t>(end - pos));
+    im.logits_valid = false;
     V4RT_RETURN_IF_ERROR(im.model->forward(part, *im.state, im.logits));
     im.state_tokens.insert(im.state_tokens.end(), part.begin(), part.end());
+    im.logits_valid = true;
     pos = end;
     if (cb.on_progress && !cb.on_progress("prefill", static_cast<uint64_t>(pos - have), static_cast<uint64_t>(total - have)))
       return Status::Cancelled("prefill cancelled at token " + std::to_string(pos) + " of " + std::to_string(total));
@@ -265,7 +279,8 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   }
   st.prefilled_tokens = total - have;
   st.prefill_s += seconds_since(t_prefill);
-  V4RT_RETURN_IF_ERROR(save(req.max_tokens == 0 ? sessions::PointKind::kTurn : sessions::PointKind::kCheckpoint));
+  if (st.prefilled_tokens > 0 || !req.session.empty())
+    V4RT_RETURN_IF_ERROR(save(req.max_tokens == 0 ? sessions::PointKind::kTurn : sessions::PointKind::kCheckpoint));
   if (req.max_tokens == 0) {
     result.stop_reason = StopReason::kMaxTokens;
     return result;
@@ -276,7 +291,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   Sampler sampler(req.sampling, cfg.vocab_size);
   StopStringMatcher matcher(req.stop_strings);
   std::vector<int32_t> history = im.state_tokens;  // prompt + generated, for the repetition penalty
-  const bool mtp = im.options.use_mtp && im.model->has_mtp();
+  const bool mtp = im.options.use_mtp && req.allow_mtp && im.model->has_mtp();
   model::ForwardTrace trace;
   trace.on_logits = [&](int64_t, std::span<const float> l) { std::copy(l.begin(), l.end(), im.logits_mid.begin()); };
   bool done = false;
@@ -313,8 +328,10 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     }
   };
   auto feed = [&](std::span<const int32_t> toks, const model::ForwardTrace* tr) -> Status {
+    im.logits_valid = false;
     V4RT_RETURN_IF_ERROR(im.model->forward(toks, *im.state, im.logits, {}, tr));
     im.state_tokens.insert(im.state_tokens.end(), toks.begin(), toks.end());
+    im.logits_valid = true;
     return Status::Ok();
   };
 
@@ -322,10 +339,15 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   commit(next);
   while (!done) {
     const int remaining = req.max_tokens - static_cast<int>(result.tokens.size());
-    if (mtp && remaining >= 2) {
+    const bool drafting = mtp && !(im.options.mtp_min_acceptance > 0 && st.mtp_drafted >= 16 &&
+                                   static_cast<double>(st.mtp_accepted) <
+                                       im.options.mtp_min_acceptance * static_cast<double>(st.mtp_drafted));
+    if (drafting && remaining >= 2) {
       // Draft the token after `next` with the MTP block, then verify both in one forward.
       V4RT_RETURN_IF_ERROR(im.model->forward_mtp(next, *im.state, im.mtp_logits));
-      const int32_t draft = Sampler::argmax(im.mtp_logits);
+      int32_t draft = Sampler::argmax(im.mtp_logits);
+      if (im.options.draft_override_for_testing)
+        draft = im.options.draft_override_for_testing(im.state->position() + 1, draft);
       if (!im.spare) im.spare = std::make_unique<model::State>(*im.state);
       else *im.spare = *im.state;
       trace.logit_positions = {im.state->position()};
@@ -346,6 +368,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
         // Roll back to before the pair and feed `next` alone.
         std::swap(im.state, im.spare);
         im.state_tokens.resize(im.state_tokens.size() - 2);
+        im.logits_valid = false;
         V4RT_RETURN_IF_ERROR(feed(std::span<const int32_t>(&next, 1), nullptr));
         next = after;
         fed_last = false;

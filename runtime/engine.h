@@ -45,11 +45,15 @@ struct EngineOptions {
   std::filesystem::path tokenizer;        // tokenizer.json when model_dir has none (empty: none)
   int prefill_chunk_tokens = 512;         // tokens per forward() during prefill (progress/cancel granularity)
   bool use_mtp = true;                    // draft with the MTP block when the checkpoint has one
+  double mtp_min_acceptance = 0.25;       // after 16 drafts, stop drafting for the request if fewer are accepted (0: never stop)
   bool activation_quant = true;           // simulate the reference's FP8 activation quantisation (fp8 checkpoints)
   std::filesystem::path store_dir;        // session store directory (empty: no store, no sessions)
   int64_t save_every_tokens = 0;          // during a prefill, save a checkpoint every N tokens (0: off); rounded up to the store's block size
   uint64_t store_budget_bytes = 0;        // store size before LRU eviction (0: unlimited)
   LogSink* log = nullptr;                 // borrowed, optional
+  // Tests only: replaces the MTP draft for the token at `position` (lets a test
+  // drive both the accept and the reject path of speculative decoding).
+  std::function<int32_t(int64_t position, int32_t mtp_draft)> draft_override_for_testing;
 };
 Status validate(const EngineOptions& options);
 
@@ -67,6 +71,7 @@ struct GenerateRequest {
   // absent and moved to the end of this turn.
   std::string session;
   bool use_store = true;                 // look up and save points in the store (when one is open)
+  bool allow_mtp = true;                 // MTP drafting for this request (when the engine uses it)
 };
 
 enum class StopReason { kMaxTokens, kEos, kStopToken, kStopString, kCancelled, kNone };
@@ -125,6 +130,11 @@ class Engine {
   void drop_warm_state();
   // Bytes held by the warm state (KV of the last sequence).
   uint64_t state_bytes() const;
+  // Tokens of the warm state, and the bytes its append-only part (compressed KV
+  // + indexer keys) takes when serialized for the first `tokens` rounded down
+  // to 128: the measured per-token growth the store pays.
+  int64_t state_tokens() const;
+  uint64_t state_row_bytes(int64_t* tokens_covered) const;
 
  private:
   Engine();

@@ -36,11 +36,12 @@ std::string ProgressBar::render(std::string_view phase, uint64_t done, uint64_t 
   int filled = static_cast<int>(frac * kWidth);
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(kWidth - filled), '.');
-  const char* u = unit == Unit::kTokens ? " tok" : "";
+  const char* u = unit == Unit::kTokens ? " tok" : unit == Unit::kBlocks ? " blocks" : "";
   std::string line = std::string(phase) + " " + human_count(done, unit) + "/" + human_count(total, unit) + u + " [" +
                      bar + "] " + std::to_string(static_cast<int>(frac * 100)) + "%";
   if (rate > 0) {
     if (unit == Unit::kTokens) line += "  " + std::to_string(static_cast<long>(std::lround(rate))) + " tok/s";
+    else if (unit == Unit::kBlocks) line += "  " + std::to_string(static_cast<long>(std::lround(rate))) + " blocks/s";
     else line += "  " + human_count(static_cast<uint64_t>(rate), unit) + "/s";
     if (done < total) line += "  eta " + human_duration(static_cast<double>(total - done) / rate);
   }
@@ -60,8 +61,12 @@ bool ProgressBar::update(std::string_view phase, uint64_t done, uint64_t total, 
     start_ = now;
     last_decile_ = -1;
     last_draw_ = {};
+    shown_ = false;
   }
   double secs = std::chrono::duration<double>(now - start_).count();
+  // Quick operations show nothing: a bar appears once a phase has run 0.5 s.
+  if (!shown_ && secs < 0.5) return true;
+  shown_ = true;
   double rate = secs > 0.05 ? static_cast<double>(done) / secs : 0.0;
   if (tty_) {
     if (done < total && now - last_draw_ < std::chrono::milliseconds(100)) return true;

@@ -1,7 +1,8 @@
 // ProgressBar: renders Progress callbacks (phase, done, total) on stderr, the
 // way style.md §6 describes: redrawn in place on a terminal
 //   prefill 48.0K/131.1K tok [####........] 37%  212 tok/s  eta 6m31s
-// and one line per 10% otherwise. Quiet mode prints nothing. Not thread-safe.
+// and one line per 10% otherwise. A phase shorter than 0.5 s prints nothing.
+// Quiet mode prints nothing. Not thread-safe.
 #pragma once
 
 #include <atomic>
@@ -17,7 +18,7 @@ namespace v4rt::cli {
 
 class ProgressBar {
  public:
-  enum class Unit { kTokens, kBytes };
+  enum class Unit { kTokens, kBytes, kBlocks };
   // tty: whether `out` is a terminal (the caller decides, normally isatty(fileno(out))).
   ProgressBar(FILE* out, bool tty, bool quiet = false);
   ~ProgressBar();
@@ -38,6 +39,7 @@ class ProgressBar {
   std::string phase_;
   int last_decile_ = -1;
   bool open_line_ = false;
+  bool shown_ = false;  // the current phase has printed (it ran long enough)
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
