@@ -16,6 +16,10 @@ int cmd_chat_parse(int argc, char** argv);
 // `v4rt tokenize`: JSON Lines text <-> ids through runtime::Tokenizer (cmd_tokenize.cpp).
 int cmd_tokenize(int argc, char** argv);
 
+// `v4rt generate`: one streamed completion from a local checkpoint (cmd_generate.cpp).
+int cmd_generate(int argc, char** argv);
+// `v4rt bench`: prefill/decode speed, MTP speed-up, memory, KV bytes per token (cmd_bench.cpp).
+int cmd_bench(int argc, char** argv);
 // `v4rt logits`: raw next-token logits of a token sequence as .npy, for parity checks (cmd_logits.cpp).
 int cmd_logits(int argc, char** argv);
 

@@ -16,12 +16,14 @@ struct Command {
 // Order is the order shown by `v4rt --help`.
 constexpr Command kCommands[] = {
     {"version", "print the version", v4rt::cli::cmd_version},
+    {"generate", "generate text with a local checkpoint (streams; sessions and prefix cache)", v4rt::cli::cmd_generate},
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
     {"session", "manage the persistent KV session store (list, show, fork, rm, pin, gc, check, export, import)",
      v4rt::cli::cmd_session},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
     {"tokenize", "JSON Lines text -> token ids, or ids -> text with --decode", v4rt::cli::cmd_tokenize},
+    {"bench", "measure prefill/decode speed, MTP speed-up, memory and KV bytes per token", v4rt::cli::cmd_bench},
 };
 
 void print_help() {
