@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -109,7 +111,9 @@ TEST(SessionStore, SharedPrefixIsStoredOnce) {
   auto ta = make_tokens(300, 8), tb = make_tokens(700, 9);
   a.insert(a.end(), ta.begin(), ta.end());
   b.insert(b.end(), tb.begin(), tb.end());
-  save(*store, a, "a", PointKind::kTurn, bpt);
+  auto t0 = std::chrono::steady_clock::now();
+  SaveResult ra = save(*store, a, "a", PointKind::kTurn, bpt);
+  double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t one = disk_bytes(dir.path());
   SaveResult rb = save(*store, b, "b", PointKind::kTurn, bpt);
   uint64_t two = disk_bytes(dir.path());
@@ -118,6 +122,13 @@ TEST(SessionStore, SharedPrefixIsStoredOnce) {
   double ratio = static_cast<double>(two) / static_cast<double>(one);
   RecordProperty("disk_ratio", std::to_string(ratio));
   EXPECT_LE(ratio, 1.05) << one << " -> " << two;
+  auto t1 = std::chrono::steady_clock::now();
+  FakeSink sink;
+  auto rr = store->restore_longest(kFp, a, sink);
+  double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  ASSERT_TRUE(rr.ok());
+  std::printf("shared 100K prefix: one session %.1f MB on disk, two %.1f MB (x%.4f); save %.0f MB/s, restore %.0f MB/s\n",
+              one / 1e6, two / 1e6, ratio, ra.bytes_written / 1e6 / write_s, rr->bytes_read / 1e6 / read_s);
   EXPECT_EQ(restore_and_verify(*store, a, bpt), static_cast<int64_t>(a.size()));
   EXPECT_EQ(restore_and_verify(*store, b, bpt), static_cast<int64_t>(b.size()));
 }
