@@ -34,6 +34,10 @@ struct ShellToolOptions {
   double default_timeout_s = 120;
   double max_timeout_s = 600;
   int max_background_jobs = 8;
+  // Non-empty: the sandbox could not start and running unsandboxed was not
+  // allowed; every call is refused with this reason (the tool stays declared,
+  // so the prompt does not change).
+  std::string unavailable_reason;
 };
 // sandbox: shared with whoever checks permissions (it says whether commands are sandboxed).
 // jobs: background processes, shared by shell (which starts them) and job (status/stop).

@@ -36,6 +36,11 @@ void FileMemory::forget(const std::filesystem::path& file) {
   files_.erase(file);
 }
 
+void FileMemory::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  files_.clear();
+}
+
 bool FileMemory::has_seen(const std::filesystem::path& file) const {
   std::lock_guard<std::mutex> lock(mu_);
   return files_.count(file) > 0;

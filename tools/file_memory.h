@@ -27,6 +27,7 @@ class FileMemory {
   void replaced(const std::filesystem::path& file, size_t first, size_t last,
                 const std::vector<std::string>& new_lines, bool known);
   void forget(const std::filesystem::path& file);
+  void clear();  // forget everything (another conversation)
   bool has_seen(const std::filesystem::path& file) const;
   // Whether lines [first, last] of `current` (the file's lines now) were all
   // shown and are unchanged. InvalidArgument naming the first bad line otherwise.

@@ -35,6 +35,7 @@ class ShellTool : public Tool {
   const ToolSpec& spec() const override { return spec_; }
 
   Result<ToolOutput> invoke(const nlohmann::json& args, ToolContext& ctx) override {
+    if (!options_.unavailable_reason.empty()) return Status::Unsupported(options_.unavailable_reason);
     auto command = arg_string(args, "shell", "command");
     if (!command) return command.status();
     if (command->find_first_not_of(" \t\n") == std::string::npos)

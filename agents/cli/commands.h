@@ -13,6 +13,8 @@ int cmd_model_init(int argc, char** argv);
 // `v4rt chat render|parse`: cmd_chat dispatches (render in cmd_chat.cpp); parse lives in cmd_chat_parse.cpp.
 int cmd_chat(int argc, char** argv);
 int cmd_chat_parse(int argc, char** argv);
+// `v4rt code`: the repository coding agent (cmd_code.cpp; REPL in code_repl.cpp).
+int cmd_code(int argc, char** argv);
 // `v4rt tokenize`: JSON Lines text <-> ids through runtime::Tokenizer (cmd_tokenize.cpp).
 int cmd_tokenize(int argc, char** argv);
 

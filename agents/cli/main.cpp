@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"generate", "generate text with a local checkpoint (streams; sessions and prefix cache)", v4rt::cli::cmd_generate},
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
+    {"code", "the repository coding agent (headless with -p, else interactive)", v4rt::cli::cmd_code},
     {"session", "manage the persistent KV session store (list, show, fork, rm, pin, gc, check, export, import)",
      v4rt::cli::cmd_session},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},

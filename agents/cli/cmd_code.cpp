@@ -1,0 +1,207 @@
+// v4rt code: the repository coding agent (headless with -p, else a REPL).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agents/cli/code_cli.h"
+#include "agents/cli/commands.h"
+#include "agents/cli/flags.h"
+#include "agents/coding_agent.h"
+#include "agents/local_backend.h"
+#include "agents/replay_backend.h"
+#include "runtime/base/thread_pool.h"
+#include "runtime/engine.h"
+
+namespace v4rt::cli {
+
+namespace {
+
+// Interactive approval on the terminal: y = once, a = always (adds an allow rule), n = refuse.
+agents::Approver terminal_approver(agents::CodingAgent& agent) {
+  (void)agent;
+  return [](const tools::PermissionRequest& req, const std::string& reason) {
+    std::fprintf(stderr, "\nv4rt: %s wants to run %s%s%s\n  (%s)\n  allow? [y]es / [n]o: ", req.tool.c_str(),
+                 req.tool.c_str(), req.subject.empty() ? "" : ": ", req.subject.c_str(), reason.c_str());
+    std::fflush(stderr);
+    std::string line;
+    FILE* tty = std::fopen("/dev/tty", "r");
+    if (!tty) return tools::Decision::kDeny;
+    char buf[256];
+    if (std::fgets(buf, sizeof buf, tty)) line = buf;
+    std::fclose(tty);
+    return (!line.empty() && (line[0] == 'y' || line[0] == 'Y')) ? tools::Decision::kAllow : tools::Decision::kDeny;
+  };
+}
+
+}  // namespace
+
+int cmd_code(int argc, char** argv) {
+  std::string prompt, output_format = "text", backend_spec = "local", model_dir, store_dir, state_dir;
+  std::string workspace = ".", permission_mode, resume;
+  std::vector<std::string> allow, ask, deny;
+  bool unsandboxed = false, allow_network = false, cont = false, no_compact = false, thinking = true;
+  bool list_sessions = false;
+  long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0;
+  int max_steps = 50, max_turn_tokens = 4096;
+  double max_wall_s = 0, temperature = 0.6;
+  FlagSet flags("v4rt code [flags] [-p TASK]",
+                "The repository coding agent. With -p it runs one task headless and exits (0: the model answered; "
+                "1: it stopped for another reason, see stop_reason; 2: usage; 130: interrupted); otherwise it "
+                "opens an interactive session (slash commands: /sessions /resume ID /fork /compact /save /exit). "
+                "The repository is rendered once into a cached prompt prefix; shell commands run in a bubblewrap "
+                "sandbox. --backend replay:FILE plays recorded model outputs (demos, bug reports, tests).",
+                "v4rt code -p \"make the tests pass\" --permission-mode workspace-write --output-format stream-json");
+  flags.add_string("prompt", &prompt, "the task (also -p); '-' reads it from stdin", "TASK");
+  flags.add_string("output-format", &output_format, "text, json or stream-json", "FMT");
+  flags.add_string("backend", &backend_spec, "local (the engine, needs --model) or replay:FILE", "SPEC", "V4RT_BACKEND");
+  flags.add_string("model", &model_dir, "checkpoint directory for the local backend", "DIR", "V4RT_MODEL");
+  flags.add_string("store", &store_dir, "session store for cached prefixes (default STATE/store)", "DIR", "V4RT_STORE");
+  flags.add_string("state-dir", &state_dir, "where sessions are kept (default ~/.v4rt/code)", "DIR", "V4RT_STATE_DIR");
+  flags.add_string("workspace", &workspace, "the repository to work in", "DIR");
+  flags.add_string("permission-mode", &permission_mode,
+                   "read-only, workspace-write or full (default: project file, else workspace-write)", "MODE");
+  flags.add_list("allow", &allow, "allow rule, e.g. 'shell(make *)'", "RULE");
+  flags.add_list("ask", &ask, "ask rule", "RULE");
+  flags.add_list("deny", &deny, "deny rule (deny wins)", "RULE");
+  flags.add_bool("unsandboxed", &unsandboxed, "run shell commands without the bwrap sandbox (dangerous)");
+  flags.add_bool("allow-network", &allow_network, "give sandboxed commands network access");
+  flags.add_string("resume", &resume, "continue the session with this id", "ID");
+  flags.add_bool("continue", &cont, "continue the latest session of this workspace");
+  flags.add_bool("list-sessions", &list_sessions, "list saved sessions and exit");
+  flags.add_bool("no-compact", &no_compact, "never compact the conversation automatically");
+  flags.add_int("context-limit", &context_limit, "prompt tokens at which compaction starts (0: off)");
+  flags.add_int("repo-context-tokens", &repo_tokens, "token budget of the repository prefix (0: none)");
+  flags.add_bool("thinking", &thinking, "thinking mode (--no-thinking: chat mode)");
+  flags.add_int("max-steps", &max_steps, "model turns per task");
+  flags.add_int("max-turn-tokens", &max_turn_tokens, "tokens one model turn may generate");
+  flags.add_int("max-tokens", &max_total_tokens, "generated tokens per task (0: no limit)");
+  flags.add_double("max-wall-s", &max_wall_s, "seconds per task (0: no limit)");
+  flags.add_double("temperature", &temperature, "sampling temperature of the local backend (0: greedy)");
+  // -p is the one short flag: the usual spelling for headless agents.
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) args.push_back(std::string(argv[i]) == "-p" ? "--prompt" : argv[i]);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  if (Status s = flags.parse(static_cast<int>(cargs.size()), cargs.data()); !s.ok()) return report(s, "v4rt code --help");
+  if (flags.help_requested()) {
+    std::fputs(flags.help().c_str(), stdout);
+    return 0;
+  }
+  if (!flags.positional().empty())
+    return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] + "'; pass the task with -p"),
+                  "v4rt code --help");
+  CodeOutput format;
+  if (output_format == "text") format = CodeOutput::kText;
+  else if (output_format == "json") format = CodeOutput::kJson;
+  else if (output_format == "stream-json") format = CodeOutput::kStreamJson;
+  else return report(Status::InvalidArgument("--output-format must be text, json or stream-json (got '" + output_format + "')"), "v4rt code --help");
+  if (state_dir.empty()) {
+    const char* home = std::getenv("HOME");
+    state_dir = std::string(home && *home ? home : ".") + "/.v4rt/code";
+  }
+  if (list_sessions) {
+    agents::TranscriptStore store(std::filesystem::path(state_dir) / "sessions");
+    auto all = store.list();
+    if (!all) return report(all.status());
+    for (const auto& t : *all)
+      std::printf("%s  %s  %zu messages\n", t.id.c_str(), t.workspace.c_str(), t.messages.size());
+    return 0;
+  }
+  if (prompt == "-") {
+    prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  bool headless = flags.was_set("prompt");
+  if (headless && prompt.find_first_not_of(" \t\n") == std::string::npos)
+    return report(Status::InvalidArgument("the task given with -p is empty"), "v4rt code --help");
+
+  // Backend.
+  std::unique_ptr<agents::ModelBackend> backend;
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<runtime::Engine> engine;
+  if (backend_spec.rfind("replay:", 0) == 0) {
+    auto r = agents::ReplayBackend::open(backend_spec.substr(7));
+    if (!r) return report(r.status());
+    backend = std::move(*r);
+    if (format == CodeOutput::kText) std::fprintf(stderr, "v4rt: backend %s\n", backend->describe().c_str());
+  } else if (backend_spec == "local") {
+    if (model_dir.empty())
+      return report(Status::InvalidArgument("the local backend needs --model DIR (or --backend replay:FILE)"),
+                    "v4rt code --help");
+    pool = std::make_unique<ThreadPool>(0);
+    runtime::EngineOptions eo;
+    eo.model_dir = model_dir;
+    eo.store_dir = store_dir.empty() ? std::filesystem::path(state_dir) / "store" : std::filesystem::path(store_dir);
+    auto e = runtime::Engine::create(eo, *pool);
+    if (!e) return report(e.status());
+    engine = std::move(*e);
+    runtime::SamplingParams sp;
+    sp.temperature = temperature;
+    backend = std::make_unique<agents::LocalBackend>(*engine, model_dir, sp);
+  } else {
+    return report(Status::InvalidArgument("--backend must be 'local' or 'replay:FILE' (got '" + backend_spec + "')"),
+                  "v4rt code --help");
+  }
+
+  agents::CodingAgentOptions o;
+  o.workspace = workspace;
+  o.state_dir = state_dir;
+  o.permission_mode = permission_mode;
+  o.allow = allow;
+  o.ask = ask;
+  o.deny = deny;
+  o.unsandboxed = unsandboxed;
+  o.allow_network = allow_network;
+  o.repo_context_tokens = repo_tokens;
+  o.thinking = thinking;
+  o.context_limit_tokens = context_limit;
+  o.compact = !no_compact;
+  o.resume_id = resume;
+  o.continue_latest = cont;
+  o.budget.max_steps = max_steps;
+  o.budget.max_tokens_per_turn = max_turn_tokens;
+  o.budget.max_total_tokens = max_total_tokens;
+  o.budget.max_wall_s = max_wall_s;
+  auto agent = agents::CodingAgent::create(o, *backend);
+  if (!agent) return report(agent.status());
+  agents::CodingAgent& a = **agent;
+  if (!a.sandbox_warning().empty())
+    std::fprintf(stderr, "v4rt: warning: %s\nv4rt: shell commands will be refused.\n", a.sandbox_warning().c_str());
+  if (unsandboxed) std::fprintf(stderr, "v4rt: warning: shell commands run WITHOUT a sandbox (--unsandboxed)\n");
+  bool interactive = isatty(0) && isatty(2);
+  bool color = isatty(2) && !std::getenv("NO_COLOR");
+  if (interactive) a.set_approver(terminal_approver(a));
+  if (format == CodeOutput::kText && !a.repo_context().included.empty())
+    std::fprintf(stderr, "v4rt: repository context: %zu files, ~%lld tokens (%zu left out)\n",
+                 a.repo_context().included.size(), static_cast<long long>(a.repo_context().estimated_tokens),
+                 a.repo_context().left_out.size());
+
+  if (!headless) {
+    if (!isatty(0)) {  // piped task
+      prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      if (prompt.find_first_not_of(" \t\n") == std::string::npos)
+        return report(Status::InvalidArgument("no task: pass -p TASK or pipe it on stdin"), "v4rt code --help");
+    } else {
+      return run_code_repl(a, color);
+    }
+  }
+  InterruptGuard guard;
+  auto renderer = make_code_renderer(format, color);
+  auto r = a.run_task(prompt, renderer.get(), guard.token());
+  if (!r) return report(r.status());
+  if (format == CodeOutput::kText) print_run_summary(*r, a);
+  if (r->stop_reason == "answered") return 0;
+  if (r->stop_reason == "cancelled") return 130;
+  if (format == CodeOutput::kText || r->stop_reason == "backend_error")
+    std::fprintf(stderr, "v4rt: stopped: %s%s%s\n", r->stop_reason.c_str(),
+                 r->backend_status.ok() ? "" : ": ", r->backend_status.ok() ? "" : r->backend_status.message().c_str());
+  return 1;
+}
+
+}  // namespace v4rt::cli

@@ -1,0 +1,85 @@
+// The interactive `v4rt code` session: line editing (readline when built with
+// it), slash commands, streaming output, Ctrl-C cancels the current task.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#ifdef V4RT_HAVE_READLINE
+#include <readline/history.h>
+#include <readline/readline.h>
+#endif
+
+#include "agents/cli/code_cli.h"
+
+namespace v4rt::cli {
+
+namespace {
+
+bool read_line(const char* prompt, std::string& out) {
+#ifdef V4RT_HAVE_READLINE
+  char* l = readline(prompt);
+  if (!l) return false;
+  out = l;
+  if (!out.empty()) add_history(l);
+  std::free(l);
+  return true;
+#else
+  std::fputs(prompt, stderr);
+  return static_cast<bool>(std::getline(std::cin, out));
+#endif
+}
+
+const char kHelp[] =
+    "commands: /sessions  /resume ID  /fork  /compact  /save  /exit  (anything else is a task for the agent)\n";
+
+}  // namespace
+
+int run_code_repl(agents::CodingAgent& agent, bool color) {
+  std::fprintf(stderr, "v4rt code: session %s in %s\n%s", agent.session_id().c_str(),
+               agent.transcripts().dir().c_str(), kHelp);
+  auto renderer = make_code_renderer(CodeOutput::kText, color);
+  InterruptGuard guard;
+  std::string line;
+  while (read_line("v4rt> ", line)) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (line[0] == '/') {
+      std::string cmd = line.substr(0, line.find(' '));
+      std::string arg = line.find(' ') == std::string::npos ? "" : line.substr(line.find(' ') + 1);
+      if (cmd == "/exit" || cmd == "/quit") break;
+      if (cmd == "/sessions") {
+        auto all = agent.transcripts().list();
+        if (!all) { std::fprintf(stderr, "v4rt: %s\n", all.status().message().c_str()); continue; }
+        for (const auto& t : *all)
+          std::fprintf(stderr, "%s %s  %s  %zu messages\n", t.id == agent.session_id() ? "*" : " ", t.id.c_str(),
+                       t.workspace.c_str(), t.messages.size());
+      } else if (cmd == "/resume") {
+        Status s = agent.resume(arg);
+        std::fprintf(stderr, "v4rt: %s\n", s.ok() ? ("resumed " + arg).c_str() : s.message().c_str());
+      } else if (cmd == "/fork") {
+        auto id = agent.fork();
+        std::fprintf(stderr, "v4rt: %s\n", id ? ("forked into session " + *id).c_str() : id.status().message().c_str());
+      } else if (cmd == "/compact") {
+        std::string what = agent.compact_now();
+        std::fprintf(stderr, "v4rt: %s\n", what.empty() ? "nothing to compact yet" : what.c_str());
+      } else if (cmd == "/save") {
+        Status s = agent.save();
+        std::fprintf(stderr, "v4rt: %s\n", s.ok() ? ("saved session " + agent.session_id()).c_str() : s.message().c_str());
+      } else {
+        std::fprintf(stderr, "v4rt: unknown command %s\n%s", cmd.c_str(), kHelp);
+      }
+      continue;
+    }
+    guard.reset();
+    auto r = agent.run_task(line, renderer.get(), guard.token());
+    if (!r) {
+      std::fprintf(stderr, "v4rt: %s\n", r.status().message().c_str());
+      continue;
+    }
+    print_run_summary(*r, agent);
+  }
+  Status s = agent.save();
+  if (!s.ok()) std::fprintf(stderr, "v4rt: %s\n", s.message().c_str());
+  return 0;
+}
+
+}  // namespace v4rt::cli

@@ -1,0 +1,135 @@
+#include "agents/coding_agent.h"
+
+#include "agents/code_settings.h"
+#include "agents/compaction.h"
+#include "tools/builtin_tools.h"
+
+namespace v4rt::agents {
+
+std::string coding_instructions(const std::string& root, const std::string& extra) {
+  std::string s =
+      "You are v4rt code, a coding agent. You work in the repository at " + root +
+      " (the workspace). Use the tools to explore the code (list, glob, grep, read), change it (edit, write, "
+      "apply_patch) and run commands such as builds and tests (shell). Paths are relative to the workspace root; "
+      "nothing outside it can be read or written. Read a file before editing it, make small focused changes, run "
+      "the tests after changing code, and fix what fails. When a tool returns an error, read the message and "
+      "adjust. When the task is done, answer with a short summary of what you changed, without tool calls.";
+  if (!extra.empty()) s += "\n\n" + extra;
+  return s;
+}
+
+Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOptions& options, ModelBackend& backend) {
+  auto ws = tools::Workspace::open(options.workspace);
+  if (!ws) return ws.status();
+  std::unique_ptr<CodingAgent> a(new CodingAgent(*ws, TranscriptStore(options.state_dir / "sessions")));
+  a->options_ = options;
+  a->backend_ = &backend;
+  // Policy: project file first, then the command line.
+  CodeSettings settings;
+  V4RT_RETURN_IF_ERROR(load_code_settings(a->workspace_.root() / ".v4rt" / "settings.json", a->policy_, a->hooks_,
+                                          settings));
+  if (!options.permission_mode.empty()) {
+    auto m = tools::parse_permission_mode(options.permission_mode);
+    if (!m) return m.status();
+    a->policy_.set_mode(*m);
+  }
+  const std::pair<const std::vector<std::string>*, tools::Decision> lists[] = {
+      {&options.allow, tools::Decision::kAllow}, {&options.ask, tools::Decision::kAsk},
+      {&options.deny, tools::Decision::kDeny}};
+  for (const auto& [list, action] : lists)
+    for (const auto& text : *list) {
+      auto r = tools::parse_rule(text, action);
+      if (!r) return r.status();
+      a->policy_.add_rule(*r);
+    }
+  // Sandbox: checked once, up front.
+  tools::SandboxOptions so;
+  so.enabled = !options.unsandboxed;
+  so.allow_network = options.allow_network || settings.sandbox_network;
+  tools::BuiltinToolsOptions bo;
+  if (so.enabled) {
+    Status probe = tools::Sandbox::probe(so.bwrap);
+    if (!probe.ok()) {
+      a->sandbox_warning_ = probe.message();
+      bo.shell_options.unavailable_reason = probe.message();
+    }
+  }
+  a->sandbox_ = std::make_unique<tools::Sandbox>(so, a->workspace_.root());
+  V4RT_RETURN_IF_ERROR(tools::register_builtin_tools(a->registry_, a->sandbox_.get(), bo));
+  // Conversation: resumed, or new with the repository prefix.
+  if (!options.resume_id.empty() || options.continue_latest) {
+    auto t = options.resume_id.empty() ? a->store_.latest(a->workspace_.root().string())
+                                       : a->store_.load(options.resume_id);
+    if (!t) return t.status();
+    a->transcript_ = std::move(*t);
+  } else {
+    RepoContextOptions ro;
+    ro.budget_tokens = options.repo_context_tokens;
+    auto repo = render_repo_context(a->workspace_, ro);
+    if (!repo) return repo.status();
+    a->repo_ = std::move(*repo);
+    std::string content = coding_instructions(a->workspace_.root().string(), settings.instructions);
+    if (!a->repo_.text.empty()) content += "\n\n" + a->repo_.text;
+    a->transcript_.id = TranscriptStore::new_id();
+    a->transcript_.workspace = a->workspace_.root().string();
+    a->transcript_.messages = nlohmann::ordered_json::array();
+    a->transcript_.messages.push_back(make_system_message(content, a->registry_));
+  }
+  a->build_loop(backend);
+  return a;
+}
+
+void CodingAgent::build_loop(ModelBackend& backend) {
+  tools::ToolContext base;
+  base.workspace = &workspace_;
+  base.memory = &memory_;
+  base.max_output_bytes = options_.max_tool_output_bytes;
+  AgentOptions ao;
+  ao.chat.thinking_mode = options_.thinking ? parsers::ThinkingMode::kThinking : parsers::ThinkingMode::kChat;
+  ao.max_tool_output_bytes = options_.max_tool_output_bytes;
+  ao.context_limit_tokens = options_.compact ? options_.context_limit_tokens : 0;
+  loop_ = std::make_unique<AgentLoop>(backend, registry_, base, policy_, sandbox_.get(), &hooks_, approver_, ao);
+  if (options_.compact) loop_->set_compactor([](nlohmann::ordered_json& m) { return compact_messages(m); });
+}
+
+void CodingAgent::set_approver(Approver approver) {
+  approver_ = std::move(approver);
+  build_loop(*backend_);
+}
+
+Result<RunSummary> CodingAgent::run_task(const std::string& task, AgentObserver* observer, std::stop_token stop) {
+  nlohmann::ordered_json um = nlohmann::ordered_json::object();
+  um["role"] = "user";
+  um["content"] = task;
+  transcript_.messages.push_back(um);
+  auto r = loop_->run(transcript_.messages, options_.budget, observer, stop);
+  Status saved = save();
+  if (!r) return r.status();
+  if (!saved.ok()) return saved;
+  return r;
+}
+
+std::string CodingAgent::compact_now() { return compact_messages(transcript_.messages); }
+
+Status CodingAgent::save() { return store_.save(transcript_); }
+
+Result<std::string> CodingAgent::fork() {
+  V4RT_RETURN_IF_ERROR(save());
+  Transcript copy = transcript_;
+  copy.id = TranscriptStore::new_id();
+  copy.created = 0;
+  V4RT_RETURN_IF_ERROR(store_.save(copy));
+  transcript_ = std::move(copy);
+  return transcript_.id;
+}
+
+Status CodingAgent::resume(const std::string& id) {
+  auto t = store_.load(id);
+  if (!t) return t.status();
+  V4RT_RETURN_IF_ERROR(save());
+  transcript_ = std::move(*t);
+  memory_.clear();
+  return Status::Ok();
+}
+
+}  // namespace v4rt::agents

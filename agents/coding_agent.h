@@ -1,0 +1,96 @@
+// CodingAgent: one `v4rt code` session: the workspace, its built-in tools, the
+// permission policy (project file + flags), the shell sandbox, hooks, the
+// repository context prefix, the conversation and its transcript file, and
+// the agent loop that runs tasks in it. The CLI (headless and REPL) is a thin
+// layer over this. Not thread-safe: one task at a time.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "agents/agent_loop.h"
+#include "agents/model_backend.h"
+#include "agents/repo_context.h"
+#include "agents/transcript_store.h"
+#include "runtime/base/status.h"
+#include "tools/file_memory.h"
+#include "tools/hooks.h"
+#include "tools/permission_policy.h"
+#include "tools/sandbox.h"
+#include "tools/tool_registry.h"
+#include "tools/workspace.h"
+
+namespace v4rt::agents {
+
+struct CodingAgentOptions {
+  std::filesystem::path workspace;          // the repository (required)
+  std::filesystem::path state_dir;          // transcripts go to state_dir/sessions (required)
+  std::string permission_mode;              // "" = project file, else workspace-write
+  std::vector<std::string> allow, ask, deny;  // rules from the command line (after the project file)
+  bool unsandboxed = false;                 // run shell commands without bwrap (explicit opt-in)
+  bool allow_network = false;               // sandboxed commands keep the network
+  int64_t repo_context_tokens = 32000;      // 0: no repository prefix
+  bool thinking = true;                     // thinking mode (reasoning kept across turns with tools)
+  int64_t context_limit_tokens = 0;         // compaction threshold base (0: no automatic compaction)
+  bool compact = true;                      // automatic compaction (--no-compact turns it off)
+  std::string resume_id;                    // continue this session
+  bool continue_latest = false;             // continue the latest session of this workspace
+  Budget budget;
+  size_t max_tool_output_bytes = 30000;
+};
+
+class CodingAgent {
+ public:
+  // backend is borrowed. Errors: bad workspace, bad project file or rules,
+  // unknown session.
+  static Result<std::unique_ptr<CodingAgent>> create(const CodingAgentOptions& options, ModelBackend& backend);
+
+  // Appends the task as a user message and runs the loop; saves the transcript.
+  Result<RunSummary> run_task(const std::string& task, AgentObserver* observer, std::stop_token stop = {});
+  void set_approver(Approver approver);
+
+  // Compacts now (/compact); returns what was done ("" if nothing to do).
+  std::string compact_now();
+  Status save();
+  // New session id with a copy of this conversation (/fork); this agent continues in the fork.
+  Result<std::string> fork();
+  // Switches to another saved session (/resume).
+  Status resume(const std::string& id);
+
+  const std::string& session_id() const { return transcript_.id; }
+  const TranscriptStore& transcripts() const { return store_; }
+  const RepoContext& repo_context() const { return repo_; }
+  std::string sandbox_warning() const { return sandbox_warning_; }
+  const tools::ToolRegistry& registry() const { return registry_; }
+  const nlohmann::ordered_json& messages() const { return transcript_.messages; }
+  const tools::PermissionPolicy& policy() const { return policy_; }
+
+ private:
+  explicit CodingAgent(tools::Workspace ws, TranscriptStore store)
+      : workspace_(std::move(ws)), store_(std::move(store)) {}
+  void build_loop(ModelBackend& backend);
+
+  tools::Workspace workspace_;
+  TranscriptStore store_;
+  CodingAgentOptions options_;
+  tools::FileMemory memory_;
+  tools::ToolRegistry registry_;
+  tools::PermissionPolicy policy_;
+  tools::Hooks hooks_;
+  std::unique_ptr<tools::Sandbox> sandbox_;
+  std::string sandbox_warning_;
+  RepoContext repo_;
+  Transcript transcript_;
+  Approver approver_;
+  std::unique_ptr<AgentLoop> loop_;
+  ModelBackend* backend_ = nullptr;
+};
+
+// The fixed instructions of the coding agent (no dates or ids: the prompt
+// prefix must be identical from run to run to be reused from the cache).
+std::string coding_instructions(const std::string& workspace_root, const std::string& extra);
+
+}  // namespace v4rt::agents

@@ -1,0 +1,29 @@
+// LocalBackend: the in-process engine as a ModelBackend. Each turn sends the
+// whole rendered prompt; the engine finds the longest prefix it already has
+// (its warm state, else the session store), so a conversation only prefills
+// what is new, and a repository prefix cached by an earlier run is restored
+// instead of recomputed (reported as reused_tokens). Not thread-safe.
+#pragma once
+
+#include "agents/model_backend.h"
+#include "runtime/engine.h"
+
+namespace v4rt::agents {
+
+class LocalBackend : public ModelBackend {
+ public:
+  // engine is borrowed and must outlive the backend.
+  LocalBackend(runtime::Engine& engine, std::string label, runtime::SamplingParams sampling)
+      : engine_(engine), label_(std::move(label)), sampling_(sampling) {}
+
+  std::string describe() const override { return "local:" + label_; }
+  Result<Completion> complete(const std::string& prompt, const CompletionOptions& options,
+                              const TextSink& on_text) override;
+
+ private:
+  runtime::Engine& engine_;
+  std::string label_;
+  runtime::SamplingParams sampling_;
+};
+
+}  // namespace v4rt::agents
