@@ -426,6 +426,7 @@ Result<RestoreResult> SessionStore::restore(std::string_view fingerprint, std::s
                                             const PrefixMatch& match, StateSink& sink, const Progress& progress) {
   Impl& s = *impl_;
   RestoreResult out;
+  s.last_bad_file.clear();
   sink.reset();
   if (match.n_tokens == 0) return out;
   const uint64_t fp = fingerprint_hash(fingerprint);
@@ -478,7 +479,10 @@ Result<RestoreResult> SessionStore::restore(std::string_view fingerprint, std::s
       return Status::Corruption(s.blocks.full_path(b.file).string() + ": block range does not follow the chain");
     FileHeader h{FileKind::kBlock, fp, b.hash, b.t0, b.t1};
     auto c = s.blocks.read(b.file, h, tokens.subspan(to_u64(b.t0), to_u64(b.t1 - b.t0)), b.crc);
-    if (!c) return c.status();
+    if (!c) {
+      s.last_bad_file = b.file;
+      return c.status();
+    }
     out.bytes_read += c->bytes.size();
     if (Status st = sink.import_rows(b.t0, b.t1, c->payload()); !st.ok())
       return st.with_context(s.blocks.full_path(b.file).string());
@@ -566,12 +570,8 @@ Result<RestoreResult> SessionStore::restore_longest(std::string_view fingerprint
     std::string msg = r.status().message();
     warnings.push_back(msg);
     s.log(LogLevel::kWarn, "refusing cached prefix of " + std::to_string(m.n_tokens) + " tokens: " + msg);
-    // Remember the offending file so shorter points that share it are skipped.
-    std::string root = s.dir.string() + "/";
-    if (msg.rfind(root, 0) == 0) {
-      size_t colon = msg.find(':', root.size());
-      if (colon != std::string::npos) bad_files.insert(msg.substr(root.size(), colon - root.size()));
-    }
+    // Remember the offending block file so shorter points that share it are skipped.
+    if (!s.last_bad_file.empty()) bad_files.insert(s.last_bad_file);
   }
   sink.reset();
   RestoreResult none;

@@ -22,6 +22,7 @@ struct SessionStore::Impl {
   SqliteDb db;
   BlockStore blocks;
   int64_t block_tokens = 0;
+  std::string last_bad_file;  // block file that made the last restore() fail (empty: none or not a block)
 
   Impl(std::filesystem::path d, const StoreOptions& o, Fs& f, SqliteDb database, int64_t bt)
       : dir(std::move(d)), options(o), fs(&f), db(std::move(database)), blocks(f, dir), block_tokens(bt) {}

@@ -426,3 +426,27 @@ TEST(SessionStore, ConcurrentWritersShareOneStore) {
 
 }  // namespace
 }  // namespace v4rt::sessions
+
+namespace v4rt::sessions {
+namespace {
+
+TEST(SessionStore, BadSharedBlockIsReadOnceThenEveryPointUsingItIsSkipped) {
+  v4rt::testing::TempDir dir;
+  auto slash = dir.path().string() + "/";  // a trailing slash must not matter
+  auto store = open_store(slash);
+  auto toks = make_tokens(5000, 13);
+  save(*store, std::span(toks).first(500));   // no blocks: survives
+  save(*store, std::span(toks).first(1500));  // block 0
+  save(*store, std::span(toks).first(2600));  // blocks 0, 1
+  save(*store, toks);                         // blocks 0..3
+  flip_byte(block_file(dir.path(), 0), 50);
+  FakeSink sink;
+  auto r = store->restore_longest(kFp, toks, sink);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->n_tokens, 500);
+  EXPECT_EQ(r->warnings.size(), 1u);  // the 2600 and 1500 points were skipped without a read
+  EXPECT_TRUE(sink.equals(state_for(std::span(toks).first(500))));
+}
+
+}  // namespace
+}  // namespace v4rt::sessions
