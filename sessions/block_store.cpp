@@ -44,10 +44,10 @@ std::span<const int32_t> FileContents::tokens() const {
   return {reinterpret_cast<const int32_t*>(bytes.data() + tokens_offset_), n_tokens_};
 }
 
-std::string BlockStore::encode(const FileHeader& h, std::span<const int32_t> tokens, std::string_view payload,
-                               std::string_view extra) {
+namespace {
+
+std::string encode_header(const FileHeader& h, size_t n_tokens, size_t payload, size_t extra) {
   std::string out;
-  out.reserve(kHeaderBytes + tokens.size() * 4 + payload.size() + extra.size() + kTrailerBytes);
   out.append(kMagic, 8);
   put<uint32_t>(out, kFileFormat);
   put<uint32_t>(out, static_cast<uint32_t>(h.kind));
@@ -55,9 +55,17 @@ std::string BlockStore::encode(const FileHeader& h, std::span<const int32_t> tok
   put<uint64_t>(out, h.key);
   put<int64_t>(out, h.t0);
   put<int64_t>(out, h.t1);
-  put<uint64_t>(out, tokens.size());
-  put<uint64_t>(out, payload.size());
-  put<uint64_t>(out, extra.size());
+  put<uint64_t>(out, n_tokens);
+  put<uint64_t>(out, payload);
+  put<uint64_t>(out, extra);
+  return out;
+}
+
+}  // namespace
+
+std::string BlockStore::encode(const FileHeader& h, std::span<const int32_t> tokens, std::string_view payload,
+                               std::string_view extra) {
+  std::string out = encode_header(h, tokens.size(), payload.size(), extra.size());
   out.append(reinterpret_cast<const char*>(tokens.data()), tokens.size() * 4);
   out.append(payload);
   out.append(extra);
@@ -122,13 +130,21 @@ Result<std::string> BlockStore::write(const FileHeader& h, std::span<const int32
   } else {
     rel = "tails/" + random_suffix() + ".tail";
   }
-  std::string data = encode(h, tokens, payload, extra);
+  // Streamed in pieces: the payload (megabytes) is not copied into one buffer.
+  std::string header = encode_header(h, tokens.size(), payload.size(), extra.size());
+  std::string_view toks(reinterpret_cast<const char*>(tokens.data()), tokens.size() * 4);
+  uint32_t c = crc32c(header);
+  c = crc32c(toks, c);
+  c = crc32c(payload, c);
+  c = crc32c(extra, c);
+  std::string trailer;
+  put<uint32_t>(trailer, c);
+  const std::string_view pieces[] = {header, toks, payload, extra, trailer};
   std::filesystem::path full = root_ / rel;
   V4RT_RETURN_IF_ERROR(fs_.create_dirs(full.parent_path()));
-  V4RT_RETURN_IF_ERROR(write_file_durable(fs_, full, data));
-  size_t toff = data.size() - kTrailerBytes;
-  *crc = get<uint32_t>(data, toff);
-  *bytes = data.size();
+  V4RT_RETURN_IF_ERROR(write_file_durable(fs_, full, pieces));
+  *crc = c;
+  *bytes = header.size() + toks.size() + payload.size() + extra.size() + trailer.size();
   return rel;
 }
 

@@ -166,12 +166,20 @@ Fs& posix_fs() {
 }
 
 Status write_file_durable(Fs& fs, const std::filesystem::path& path, std::string_view data) {
+  return write_file_durable(fs, path, std::span<const std::string_view>(&data, 1));
+}
+
+Status write_file_durable(Fs& fs, const std::filesystem::path& path, std::span<const std::string_view> pieces) {
   std::random_device rd;
   std::filesystem::path tmp = path;
   tmp += ".tmp" + std::to_string(rd());
   auto file = fs.create(tmp);
   if (!file) return file.status();
-  Status s = (*file)->append(data);
+  Status s = Status::Ok();
+  for (std::string_view piece : pieces) {
+    if (!s.ok()) break;
+    if (!piece.empty()) s = (*file)->append(piece);
+  }
   if (s.ok()) s = (*file)->sync();
   Status c = (*file)->close();
   if (s.ok()) s = c;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,8 @@ Fs& posix_fs();
 // Writes `data` to `path` durably: create tmp, append, fsync, close, rename,
 // fsync the directory. Readers never see a partial file under `path`.
 Status write_file_durable(Fs& fs, const std::filesystem::path& path, std::string_view data);
+// The same for data given in pieces (written in order, not concatenated in memory).
+Status write_file_durable(Fs& fs, const std::filesystem::path& path, std::span<const std::string_view> pieces);
 
 struct FaultOptions {
   int64_t fail_from_op = 0;  // 1-based index of the first failing operation; 0: never fail

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -111,9 +112,26 @@ TEST(SessionStore, SharedPrefixIsStoredOnce) {
   auto ta = make_tokens(300, 8), tb = make_tokens(700, 9);
   a.insert(a.end(), ta.begin(), ta.end());
   b.insert(b.end(), tb.begin(), tb.end());
+  // Time the store alone: the fake state's payloads are generated up front.
+  FakeState fa = state_for(a, bpt);
+  struct Pregenerated final : StateSource {
+    const FakeState& f;
+    std::map<int64_t, std::string> rows;
+    explicit Pregenerated(const FakeState& s, int64_t B) : f(s) {
+      for (int64_t t = 0; t + B <= s.position(); t += B) rows[t] = s.export_rows(t, t + B);
+    }
+    int64_t position() const override { return f.position(); }
+    std::string export_rows(int64_t t0, int64_t) const override { return rows.at(t0); }
+    std::string export_tail(int64_t r) const override { return f.export_tail(r); }
+  } pre(fa, store->block_tokens());
+  SaveOptions sa;
+  sa.session = "a";
   auto t0 = std::chrono::steady_clock::now();
-  SaveResult ra = save(*store, a, "a", PointKind::kTurn, bpt);
+  const std::vector<float> logits_a = {1.5f, -2.0f, static_cast<float>(a.size())};
+  auto ra_r = store->save(kFp, a, logits_a, pre, sa);
   double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(ra_r.ok());
+  SaveResult ra = *ra_r;
   uint64_t one = disk_bytes(dir.path());
   SaveResult rb = save(*store, b, "b", PointKind::kTurn, bpt);
   uint64_t two = disk_bytes(dir.path());
@@ -131,6 +149,7 @@ TEST(SessionStore, SharedPrefixIsStoredOnce) {
               one / 1e6, two / 1e6, ratio, ra.bytes_written / 1e6 / write_s, rr->bytes_read / 1e6 / read_s);
   EXPECT_EQ(restore_and_verify(*store, a, bpt), static_cast<int64_t>(a.size()));
   EXPECT_EQ(restore_and_verify(*store, b, bpt), static_cast<int64_t>(b.size()));
+  EXPECT_GT(ra.bytes_written, 0u);
 }
 
 TEST(SessionStore, ForkSharesBlocksAndSurvivesRemovalOfTheOriginal) {
