@@ -15,6 +15,13 @@ std::string show(const Json& v) {
   return s;
 }
 
+// Concatenation by append (GCC 12 -O3 warns falsely on "literal" + std::string&&).
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
 std::string escape_pointer_token(std::string_view key) {
   std::string out;
   for (char c : key) {
@@ -218,16 +225,16 @@ ToolCallCheck check_tool_call(const ToolCall& call, const nlohmann::ordered_json
     if (p.is_string) continue;
     Json v = Json::parse(p.value, nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded())
-      c.errors.push_back({"/" + escape_pointer_token(p.name),
-                          "string=\"false\" but the value is not valid JSON: " +
-                              (p.value.size() > 80 ? p.value.substr(0, 80) + "..." : p.value) +
-                              " (write it as JSON, or use string=\"true\" for a plain string)"});
+      c.errors.push_back({cat({"/", escape_pointer_token(p.name)}),
+                          cat({"string=\"false\" but the value is not valid JSON: ",
+                               std::string_view(p.value).substr(0, 80), p.value.size() > 80 ? "..." : "",
+                               " (write it as JSON, or use string=\"true\" for a plain string)"})});
   }
   std::string declared;
   const Json* params = find_parameters(tools, call.name, &declared);
   if (!params) {
-    c.errors.push_back({"", "no tool named '" + call.name + "' is declared (declared: " +
-                                (declared.empty() ? std::string("none") : declared) + ")"});
+    c.errors.push_back({"", cat({"no tool named '", call.name, "' is declared (declared: ",
+                                 declared.empty() ? std::string_view("none") : std::string_view(declared), ")"})});
     return c;
   }
   if (!c.errors.empty()) return c;  // schema errors about undecodable values would only repeat them
