@@ -17,7 +17,7 @@ done
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-PACKAGES=(build-essential cmake pkg-config git ca-certificates nodejs npm
+PACKAGES=(build-essential cmake pkg-config git ca-certificates
   nlohmann-json3-dev libpugixml-dev libsqlite3-dev libcurl4-openssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev libonig-dev libreadline-dev bubblewrap
   clang libclang-rt-14-dev)
@@ -25,6 +25,9 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js/npm: use the machine's own when present (Debian's npm package conflicts with
+# a Node.js that ships its own npm); otherwise take Debian's.
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
