@@ -69,6 +69,7 @@ Result<Bpe> Bpe::from_json(const json& model) {
                        model["ignore_merges"].get<bool>();
   if (!model.contains("vocab") || !model["vocab"].is_object())
     return Status::InvalidArgument("tokenizer.json: model \"vocab\" must be an object {token: id}");
+  bpe.vocab_.reserve(model["vocab"].size());
   for (const auto& [tok, idv] : model["vocab"].items()) {
     if (!idv.is_number_integer() || idv.get<int64_t>() < 0 || idv.get<int64_t>() >= kMaxId)
       return Status::InvalidArgument("tokenizer.json: vocab entry '" + tok + "' has an id that is not an integer in [0, 2^21)");
@@ -86,26 +87,28 @@ Result<Bpe> Bpe::from_json(const json& model) {
   bpe.merge_slots_.assign(cap, MergeSlot{});
   bpe.merge_mask_ = cap - 1;
   bpe.merge_shift_ = 64 - std::countr_zero(cap);
+  std::string joined;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const json& m = merges[rank];
-    std::string a, b;
+    std::string_view a, b;
     if (m.is_string()) {
       const std::string& s = m.get_ref<const std::string&>();
       const size_t sp = s.find(' ');
       if (sp == std::string::npos)
         return Status::InvalidArgument("tokenizer.json: merge " + std::to_string(rank) + " '" + s + "' is not 'A B'");
-      a = s.substr(0, sp);
-      b = s.substr(sp + 1);
+      a = std::string_view(s).substr(0, sp);
+      b = std::string_view(s).substr(sp + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      a = m[0].get<std::string>();
-      b = m[1].get<std::string>();
+      a = m[0].get_ref<const std::string&>();
+      b = m[1].get_ref<const std::string&>();
     } else {
       return Status::InvalidArgument("tokenizer.json: merge " + std::to_string(rank) + " is neither 'A B' nor [A, B]");
     }
-    const int32_t ia = bpe.id(a), ib = bpe.id(b), inew = bpe.id(a + b);
+    joined.assign(a).append(b);
+    const int32_t ia = bpe.id(a), ib = bpe.id(b), inew = bpe.id(joined);
     if (ia < 0 || ib < 0 || inew < 0)
-      return Status::InvalidArgument("tokenizer.json: merge " + std::to_string(rank) + " ('" + a + "', '" + b +
-                                     "') uses a token that is not in the vocab");
+      return Status::InvalidArgument("tokenizer.json: merge " + std::to_string(rank) + " ('" + std::string(a) + "', '" +
+                                     std::string(b) + "') uses a token that is not in the vocab");
     bpe.insert_merge(pair_key(ia, ib), Merge{static_cast<int32_t>(rank), inew});
   }
   for (int b = 0; b < 256; ++b) bpe.byte_id_[b] = bpe.id(byte_alphabet()[b]);
@@ -129,7 +132,7 @@ std::string_view Bpe::token(int32_t id) const {
 }
 
 int32_t Bpe::id(std::string_view token) const {
-  auto it = vocab_.find(std::string(token));
+  auto it = vocab_.find(token);
   return it == vocab_.end() ? -1 : it->second;
 }
 

@@ -50,7 +50,11 @@ class Bpe {
   void merge_small(std::vector<int32_t>& syms) const;
   void merge_heap(std::vector<int32_t>& syms) const;
 
-  std::unordered_map<std::string, int32_t> vocab_;
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> vocab_;
   std::vector<std::string> tokens_;                // by id; empty where no token
   // (left id, right id) -> merge, open addressing (a lookup is one probe
   // sequence in a flat array; BPE is bound by these lookups).

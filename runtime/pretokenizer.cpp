@@ -238,7 +238,7 @@ Result<PreTokenizer> PreTokenizer::from_json(const json& j) {
 }
 
 void PreTokenizer::apply_step(const Step& step, std::string_view text, const PreToken& piece,
-                              std::vector<PreToken>& out) const {
+                              std::vector<PreToken>& out, Scratch& scratch) const {
   PreToken pc = piece;
   if (step.byte_level && step.add_prefix_space && !pc.prefix_space &&
       (pc.begin == pc.end || text[pc.begin] != ' '))
@@ -246,19 +246,19 @@ void PreTokenizer::apply_step(const Step& step, std::string_view text, const Pre
   if (step.regex.empty()) { out.push_back(pc); return; }
 
   // The subject: the piece's bytes, after its virtual ' ' if it has one.
-  std::string with_space;
   std::string_view subject = text.substr(pc.begin, pc.end - pc.begin);
   if (pc.prefix_space) {
-    with_space.reserve(subject.size() + 1);
-    with_space += ' ';
-    with_space += subject;
-    subject = with_space;
+    scratch.with_space.assign(1, ' ');
+    scratch.with_space += subject;
+    subject = scratch.with_space;
   }
-  Matches matches;
+  Matches& matches = scratch.matches;
+  matches.clear();
   step.regex.front().find_all(subject, matches);
 
   // (offsets, is_match) in order, as `tokenizers`' Pattern::find_matches.
-  std::vector<std::pair<std::pair<size_t, size_t>, bool>> spans;
+  auto& spans = scratch.spans;
+  spans.clear();
   if (subject.empty()) spans.push_back({{0, 0}, false});
   size_t prev = 0;
   for (auto [s, e] : matches) {
@@ -271,7 +271,8 @@ void PreTokenizer::apply_step(const Step& step, std::string_view text, const Pre
     for (auto& sp : spans) sp.second = !sp.second;
 
   // (offsets, remove) after the behaviour, as NormalizedString::split.
-  std::vector<std::pair<std::pair<size_t, size_t>, bool>> kept;
+  auto& kept = scratch.kept;
+  kept.clear();
   switch (step.behavior) {
     case Behavior::kIsolated:
       for (auto& sp : spans) kept.push_back({sp.first, false});
@@ -320,13 +321,14 @@ void PreTokenizer::apply_step(const Step& step, std::string_view text, const Pre
   }
 }
 
-void PreTokenizer::split_regex(std::string_view text, size_t begin, size_t end,
-                               std::vector<PreToken>& out) const {
-  std::vector<PreToken> cur{{begin, end, false}};
-  std::vector<PreToken> next;
+void PreTokenizer::split_regex(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out,
+                               Scratch& scratch) const {
+  std::vector<PreToken>& cur = scratch.cur;
+  std::vector<PreToken>& next = scratch.next;
+  cur.assign(1, PreToken{begin, end, false});
   for (const Step& step : steps_) {
     next.clear();
-    for (const PreToken& piece : cur) apply_step(step, text, piece, next);
+    for (const PreToken& piece : cur) apply_step(step, text, piece, next, scratch);
     cur.swap(next);
   }
   for (const PreToken& p : cur)
@@ -335,8 +337,9 @@ void PreTokenizer::split_regex(std::string_view text, size_t begin, size_t end,
 
 void PreTokenizer::split(std::string_view text, std::vector<PreToken>& out, Path path) const {
   if (text.empty()) return;
+  Scratch scratch;
   if (!deepseek_fast_path_ || path == Path::kRegexOnly) {
-    split_regex(text, 0, text.size(), out);
+    split_regex(text, 0, text.size(), out, scratch);
     return;
   }
   // Cut at each line start whose first byte is ASCII and not \s: no match of
@@ -364,14 +367,14 @@ void PreTokenizer::split(std::string_view text, std::vector<PreToken>& out, Path
       start_ascii = ascii;
     } else if (ascii != start_ascii) {
       if (start_ascii) split_deepseek_ascii(text, start, i, out);
-      else split_regex(text, start, i, out);
+      else split_regex(text, start, i, out, scratch);
       start = i;
       start_ascii = ascii;
     }
     i = line_end;
   }
   if (start_ascii) split_deepseek_ascii(text, start, n, out);
-  else split_regex(text, start, n, out);
+  else split_regex(text, start, n, out, scratch);
 }
 
 }  // namespace v4rt::runtime

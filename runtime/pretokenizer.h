@@ -13,7 +13,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -56,10 +58,18 @@ class PreTokenizer {
     bool invert = false;
   };
 
+  // Buffers reused across the pieces of one split() call.
+  struct Scratch {
+    std::vector<std::pair<size_t, size_t>> matches;
+    std::vector<std::pair<std::pair<size_t, size_t>, bool>> spans, kept;
+    std::vector<PreToken> cur, next;
+    std::string with_space;
+  };
   static Status add_steps(const nlohmann::json& j, std::vector<Step>& steps, int depth);
-  void split_regex(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out) const;
-  void apply_step(const Step& step, std::string_view text, const PreToken& piece,
-                  std::vector<PreToken>& out) const;
+  void split_regex(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out,
+                   Scratch& scratch) const;
+  void apply_step(const Step& step, std::string_view text, const PreToken& piece, std::vector<PreToken>& out,
+                  Scratch& scratch) const;
 
   std::vector<Step> steps_;
   bool deepseek_fast_path_ = false;

@@ -97,6 +97,21 @@ void BM_EncodeLines(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeLines)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// Non-ASCII text: the prose lines of tests/data/tokenizer/corpus.jsonl (many
+// scripts, emoji), repeated to 1 MiB; this takes the Oniguruma path.
+void BM_EncodeMultilingual(benchmark::State& state) {
+  const Fixture& f = fixture();
+  if (!f.error.empty()) { state.SkipWithError(f.error.c_str()); return; }
+  std::ifstream in(kSource / "tests/data/tokenizer/corpus.jsonl", std::ios::binary);
+  std::string corpus((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (corpus.empty()) { state.SkipWithError("tests/data/tokenizer/corpus.jsonl is missing"); return; }
+  std::string text;
+  while (text.size() < (1u << 20)) text += corpus;
+  for (auto _ : state) benchmark::DoNotOptimize(f.tok->encode(text).data());
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_EncodeMultilingual)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 void BM_Decode(benchmark::State& state) {
   const Fixture& f = fixture();
   if (!f.error.empty()) { state.SkipWithError(f.error.c_str()); return; }
