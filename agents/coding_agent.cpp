@@ -1,5 +1,7 @@
 #include "agents/coding_agent.h"
 
+#include <algorithm>
+
 #include "agents/code_settings.h"
 #include "agents/compaction.h"
 #include "tools/builtin_tools.h"
@@ -56,6 +58,15 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
   }
   a->sandbox_ = std::make_unique<tools::Sandbox>(so, a->workspace_.root());
   V4RT_RETURN_IF_ERROR(tools::register_builtin_tools(a->registry_, a->sandbox_.get(), bo));
+  if (!options.only_tools.empty()) {
+    for (const auto& name : options.only_tools)
+      if (!a->registry_.find(name))
+        return Status::InvalidArgument("--tools: no tool named '" + name + "'; known: read, write, edit, "
+                                       "apply_patch, list, glob, grep, shell, job, todo");
+    for (const auto& name : a->registry_.names())
+      if (std::find(options.only_tools.begin(), options.only_tools.end(), name) == options.only_tools.end())
+        V4RT_RETURN_IF_ERROR(a->registry_.remove(name));
+  }
   // Conversation: resumed, or new with the repository prefix.
   if (!options.resume_id.empty() || options.continue_latest) {
     auto t = options.resume_id.empty() ? a->store_.latest(a->workspace_.root().string())

@@ -40,6 +40,7 @@ struct CodingAgentOptions {
   bool continue_latest = false;             // continue the latest session of this workspace
   Budget budget;
   size_t max_tool_output_bytes = 30000;
+  std::vector<std::string> only_tools;      // non-empty: keep just these built-in tools
 };
 
 class CodingAgent {

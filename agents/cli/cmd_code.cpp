@@ -46,9 +46,10 @@ int cmd_code(int argc, char** argv) {
   std::string prompt, output_format = "text", backend_spec = "local", model_dir, store_dir, state_dir;
   std::string workspace = ".", permission_mode, resume;
   std::vector<std::string> allow, ask, deny;
+  std::string only_tools;
   bool unsandboxed = false, allow_network = false, cont = false, no_compact = false, thinking = true;
   bool list_sessions = false;
-  long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0;
+  long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0, save_every = 1024;
   int max_steps = 50, max_turn_tokens = 4096;
   double max_wall_s = 0, temperature = 0.6;
   FlagSet flags("v4rt code [flags] [-p TASK]",
@@ -70,6 +71,7 @@ int cmd_code(int argc, char** argv) {
   flags.add_list("allow", &allow, "allow rule, e.g. 'shell(make *)'", "RULE");
   flags.add_list("ask", &ask, "ask rule", "RULE");
   flags.add_list("deny", &deny, "deny rule (deny wins)", "RULE");
+  flags.add_string("tools", &only_tools, "comma-separated built-in tools to offer (default: all)", "LIST");
   flags.add_bool("unsandboxed", &unsandboxed, "run shell commands without the bwrap sandbox (dangerous)");
   flags.add_bool("allow-network", &allow_network, "give sandboxed commands network access");
   flags.add_string("resume", &resume, "continue the session with this id", "ID");
@@ -84,6 +86,9 @@ int cmd_code(int argc, char** argv) {
   flags.add_int("max-tokens", &max_total_tokens, "generated tokens per task (0: no limit)");
   flags.add_double("max-wall-s", &max_wall_s, "seconds per task (0: no limit)");
   flags.add_double("temperature", &temperature, "sampling temperature of the local backend (0: greedy)");
+  flags.add_int("save-every", &save_every,
+                "local backend: save a prefix-cache point every N prompt tokens, so the next run restores the "
+                "repository prefix instead of prefilling it (0: only at turn ends)");
   // -p is the one short flag: the usual spelling for headless agents.
   std::vector<std::string> args;
   for (int i = 0; i < argc; ++i) args.push_back(std::string(argv[i]) == "-p" ? "--prompt" : argv[i]);
@@ -138,6 +143,7 @@ int cmd_code(int argc, char** argv) {
     runtime::EngineOptions eo;
     eo.model_dir = model_dir;
     eo.store_dir = store_dir.empty() ? std::filesystem::path(state_dir) / "store" : std::filesystem::path(store_dir);
+    eo.save_every_tokens = save_every;
     auto e = runtime::Engine::create(eo, *pool);
     if (!e) return report(e.status());
     engine = std::move(*e);
@@ -164,6 +170,12 @@ int cmd_code(int argc, char** argv) {
   o.compact = !no_compact;
   o.resume_id = resume;
   o.continue_latest = cont;
+  for (size_t p = 0; p < only_tools.size();) {
+    size_t c = only_tools.find(',', p);
+    if (c == std::string::npos) c = only_tools.size();
+    if (c > p) o.only_tools.push_back(only_tools.substr(p, c - p));
+    p = c + 1;
+  }
   o.budget.max_steps = max_steps;
   o.budget.max_tokens_per_turn = max_turn_tokens;
   o.budget.max_total_tokens = max_total_tokens;
