@@ -120,6 +120,9 @@ Result<std::unique_ptr<SessionStore>> SessionStore::open(const std::filesystem::
                                                         const StoreOptions& options) {
   V4RT_RETURN_IF_ERROR(validate(options));
   Fs& fs = options.fs ? *options.fs : posix_fs();
+  if (!options.create_if_missing && !fs.file_size(dir / "index.db").ok())
+    return Status::NotFound("no session store at " + dir.string() +
+                            " (no index.db); check --store, or create one with 'v4rt generate' or 'v4rt session import'");
   V4RT_RETURN_IF_ERROR(fs.create_dirs(dir));
   auto db = SqliteDb::open(dir / "index.db", /*create=*/true, options.busy_timeout_ms);
   if (!db) return db.status();

@@ -62,6 +62,7 @@ struct StoreOptions {
   uint64_t budget_bytes = 0;   // bytes of blocks + tails before LRU eviction; 0: unlimited
   int64_t gc_grace_s = 3600;   // gc keeps unreferenced files younger than this (a concurrent save may own them)
   int busy_timeout_ms = 60000; // wait for another process's write lock
+  bool create_if_missing = true;  // false: a directory without a store is NotFound
   Fs* fs = nullptr;            // borrowed; nullptr: the real file system
   LogSink* log = nullptr;      // borrowed; optional
 };

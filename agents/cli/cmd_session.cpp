@@ -72,11 +72,13 @@ int parse(FlagSet& f, int argc, char** argv, const std::string& usage, size_t mi
   return -1;
 }
 
-Result<std::unique_ptr<sessions::SessionStore>> open_store(const Common& c, uint64_t budget = 0) {
+// Only import creates a store; the other subcommands need an existing one.
+Result<std::unique_ptr<sessions::SessionStore>> open_store(const Common& c, uint64_t budget = 0, bool create = false) {
   std::filesystem::path dir = c.dir();
   if (dir.empty()) return Status::InvalidArgument("no store directory: set --store DIR (HOME and XDG_DATA_HOME are unset)");
   sessions::StoreOptions o;
   o.budget_bytes = budget;
+  o.create_if_missing = create;
   return sessions::SessionStore::open(dir, o);
 }
 
@@ -307,7 +309,7 @@ int cmd_import(int argc, char** argv) {
   c.declare(f);
   f.add_string("name", &name, "session name (default: the exported one)", "NAME");
   if (int rc = parse(f, argc, argv, "v4rt session import", 1, 1); rc >= 0) return rc;
-  auto store = open_store(c);
+  auto store = open_store(c, 0, /*create=*/true);
   if (!store) return report(store.status());
   if (Status s = (*store)->import_session(f.positional()[0], name); !s.ok()) return report(s);
   if (c.json) print_json({{"imported", f.positional()[0]}, {"name", name}});

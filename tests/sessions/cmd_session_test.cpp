@@ -99,6 +99,11 @@ TEST_F(CmdSession, ErrorsAreClearWithTheDocumentedExitCodes) {
   auto missing = run_command(v4rt_session(dir_.path(), "show nope"));
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("session 'nope' not found"), std::string::npos) << missing.err;
+  v4rt::testing::TempDir empty;
+  auto none = run_command(v4rt_session(empty.path() / "nostore", "list"));
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("no session store at"), std::string::npos) << none.err;
+  EXPECT_FALSE(std::filesystem::exists(empty.path() / "nostore"));
   auto usage = run_command(v4rt_session(dir_.path(), "fork onlyone"));
   EXPECT_EQ(usage.exit_code, 2) << usage.err;
   auto unknown = run_command(shell_quote(v4rt::testing::v4rt_binary().string()) + " session frobnicate");
