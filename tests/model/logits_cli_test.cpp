@@ -19,9 +19,15 @@ TEST(LogitsCli, MatchesGoldenAndReportsErrors) {
   ASSERT_TRUE(load_case(root, "bf16", 300, c, err)) << err;
   TempDir tmp;
   std::string json = "{\"prompt\": [";
-  for (size_t i = 0; i < c.prompt.size(); ++i) json += (i ? "," : "") + std::to_string(c.prompt[i]);
+  for (size_t i = 0; i < c.prompt.size(); ++i) {
+    if (i) json += ',';
+    json += std::to_string(c.prompt[i]);
+  }
   json += "], \"decode\": [";
-  for (size_t i = 0; i < 96; ++i) json += (i ? "," : "") + std::to_string(c.decode[i]);
+  for (size_t i = 0; i < 96; ++i) {
+    if (i) json += ',';
+    json += std::to_string(c.decode[i]);
+  }
   json += "]}";
   ASSERT_TRUE(write_file_atomic(tmp.path() / "ids.json", json).ok());
   const std::string out = (tmp.path() / "l.npy").string(), mtp = (tmp.path() / "m.npy").string();

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "golden_run.h"
 #include "model/model.h"
@@ -38,15 +37,11 @@ void run_tf(bool act_quant, double limit) {
     ASSERT_TRUE((*m)->run_block(l, x, ids, *st).ok());
     Compare c = compare_rows(x, ref, static_cast<int64_t>(per / ids.size()));
     std::printf("[teacher-forcing fp8%s] L%d %s\n", act_quant ? "" : " no-act-quant", l, c.str().c_str());
-    const int64_t cols = static_cast<int64_t>(per / ids.size());
-    for (size_t r = 0; r < ids.size() && getenv("TF_ROWS"); ++r) {
-      std::vector<float> a(x.begin() + r * cols, x.begin() + (r + 1) * cols), b(ref.begin() + r * cols, ref.begin() + (r + 1) * cols);
-      Compare rc = compare_rows(a, b, cols);
-      if (rc.rel_l2 > 1e-5) std::printf("   row %zu rel %.3g\n", r, rc.rel_l2);
-    }
     // L1 (the first CSA layer) differs in rows >= 102 by ~1e-2 (rel_l2 4.5e-3 overall):
     // not explained yet (L3, the same code, matches to 1e-7); see docs/engine.md.
-    if (act_quant) EXPECT_LE(c.rel_l2, l == 1 ? 6e-3 : limit) << "layer " << l;
+    if (act_quant) {
+      EXPECT_LE(c.rel_l2, l == 1 ? 6e-3 : limit) << "layer " << l;
+    }
   }
 }
 
