@@ -53,37 +53,47 @@ void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* 
     xin = xq.data();
   }
   const kernels::Kernels& kk = ctx.k;
-  const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, K));
+  // Rows are decoded in tiles of kRows (each weight row decoded once per call),
+  // and every activation row is used against the whole tile while it is hot.
+  constexpr int64_t kRows = 8;
+  const int64_t blk = w.block();
+  const int64_t nb = quantized ? (K + blk - 1) / blk : 1;
+  const int64_t grain = std::max<int64_t>(kRows, 4096 / std::max<int64_t>(1, K));
   ctx.parallel_for(
       N,
       [&](int64_t n0, int64_t n1) {
-        std::vector<float> vals(static_cast<size_t>(K));
-        std::vector<float> sc(static_cast<size_t>(K / 32 + 2));
-        const int64_t blk = w.block();
-        const int64_t nb = quantized ? (K + blk - 1) / blk : 1;
-        for (int64_t n = n0; n < n1; ++n) {
-          kk.decode_row(w, n, vals.data(), sc.data());
-          if (aq) {
-            const int64_t per_act = 128 / blk;  // weight blocks per activation block
-            for (int64_t m = 0; m < M; ++m) {
-              const float* xr = xin + m * K;
-              const float* xsr = xs.data() + m * (K / 128);
-              float acc = 0.0f;
+        std::vector<float> vals(static_cast<size_t>(kRows * K));
+        std::vector<float> sc(static_cast<size_t>(kRows * (K / 32 + 2)));
+        const int64_t scw = K / 32 + 2;
+        for (int64_t t0 = n0; t0 < n1; t0 += kRows) {
+          const int64_t t1 = std::min(n1, t0 + kRows);
+          for (int64_t n = t0; n < t1; ++n) {
+            float* v = vals.data() + (n - t0) * K;
+            float* sp = sc.data() + (n - t0) * scw;
+            kk.decode_row(w, n, v, sp);
+            if (quantized && !aq) {
               for (int64_t b = 0; b < nb; ++b) {
-                float p = kk.dot(xr + b * blk, vals.data() + b * blk, blk);
-                acc += p * (xsr[b / per_act] * sc[static_cast<size_t>(b)]);
-              }
-              y[m * N + n] = acc;
-            }
-          } else {
-            if (quantized) {
-              for (int64_t b = 0; b < nb; ++b) {
-                const float s = sc[static_cast<size_t>(b)];
+                const float s = sp[b];
                 const int64_t e = std::min(K, (b + 1) * blk);
-                for (int64_t i = b * blk; i < e; ++i) vals[static_cast<size_t>(i)] *= s;
+                for (int64_t i = b * blk; i < e; ++i) v[i] *= s;
               }
             }
-            for (int64_t m = 0; m < M; ++m) y[m * N + n] = kk.dot(xin + m * K, vals.data(), K);
+          }
+          for (int64_t m = 0; m < M; ++m) {
+            const float* xr = xin + m * K;
+            for (int64_t n = t0; n < t1; ++n) {
+              const float* v = vals.data() + (n - t0) * K;
+              if (aq) {
+                const float* sp = sc.data() + (n - t0) * scw;
+                const int64_t per_act = 128 / blk;  // weight blocks per activation block
+                const float* xsr = xs.data() + m * (K / 128);
+                float acc = 0.0f;
+                for (int64_t b = 0; b < nb; ++b) acc += kk.dot(xr + b * blk, v + b * blk, blk) * (xsr[b / per_act] * sp[b]);
+                y[m * N + n] = acc;
+              } else {
+                y[m * N + n] = kk.dot(xr, v, K);
+              }
+            }
           }
         }
       },
