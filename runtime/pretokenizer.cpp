@@ -233,6 +233,7 @@ Result<PreTokenizer> PreTokenizer::from_json(const json& j) {
     p.deepseek_fast_path_ = seq.size() == 4 && regex_is(0, kDeepSeekDigits) && regex_is(1, kDeepSeekCjk) &&
                             regex_is(2, kDeepSeekMain) && p.steps_[3].byte_level &&
                             !p.steps_[3].add_prefix_space && p.steps_[3].regex.empty();
+    if (p.deepseek_fast_path_) V4RT_RETURN_IF_ERROR(p.build_unicode_classes());
   }
   return p;
 }
@@ -346,7 +347,7 @@ void PreTokenizer::split(std::string_view text, std::vector<PreToken>& out, Path
   // the DeepSeek regexes crosses "\n" followed by a non-space (the only
   // alternatives that contain a newline end with it, and the lookahead
   // (?!\S) sees the same answer there), so the parts split independently.
-  // Runs of ASCII parts take the fast path; the others the regexes.
+  // Runs of ASCII parts take the ASCII scanner; the others the code-point one.
   const char* s = text.data();
   const size_t n = text.size();
   size_t start = 0;
@@ -367,14 +368,168 @@ void PreTokenizer::split(std::string_view text, std::vector<PreToken>& out, Path
       start_ascii = ascii;
     } else if (ascii != start_ascii) {
       if (start_ascii) split_deepseek_ascii(text, start, i, out);
-      else split_regex(text, start, i, out, scratch);
+      else split_deepseek_unicode(text, start, i, out, scratch);
       start = i;
       start_ascii = ascii;
     }
     i = line_end;
   }
   if (start_ascii) split_deepseek_ascii(text, start, n, out);
-  else split_regex(text, start, n, out, scratch);
+  else split_deepseek_unicode(text, start, n, out, scratch);
+}
+
+namespace {
+
+enum : uint16_t {
+  uLetter = 1, uNumber = 2, uPunct = 4, uSpace = 8, uNewline = 16, uMark = 32, uCjk = 64,
+  uAsciiPunct = 128, uAsciiLetter = 256, uAsciiSpace = 512,
+};
+
+size_t encode_utf8(uint32_t cp, char* buf) {
+  if (cp < 0x80) { buf[0] = static_cast<char>(cp); return 1; }
+  if (cp < 0x800) {
+    buf[0] = static_cast<char>(0xC0 | (cp >> 6));
+    buf[1] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    buf[0] = static_cast<char>(0xE0 | (cp >> 12));
+    buf[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    buf[2] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  buf[0] = static_cast<char>(0xF0 | (cp >> 18));
+  buf[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+  buf[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+  buf[3] = static_cast<char>(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+}  // namespace
+
+Status PreTokenizer::build_unicode_classes() {
+  for (std::string_view pat : {"\\p{L}", "\\p{M}", "\\p{N}", "[\\p{P}\\p{S}]", "\\s"}) {
+    Result<TokenizerRegex> re = TokenizerRegex::compile(pat);
+    if (!re) return re.status();
+    class_re_.push_back(std::move(*re));
+  }
+  bmp_class_.assign(0x10000, 0);
+  for (uint32_t cp = 0; cp < 0x10000; ++cp)
+    if (cp < 0xD800 || cp > 0xDFFF) bmp_class_[cp] = unicode_class_slow(cp);
+  return Status::Ok();
+}
+
+uint16_t PreTokenizer::unicode_class_slow(uint32_t cp) const {
+  char buf[4];
+  const std::string_view ch(buf, encode_utf8(cp, buf));
+  uint16_t c = 0;
+  if (class_re_[0].matches_prefix(ch)) c |= uLetter;
+  if (class_re_[1].matches_prefix(ch)) c |= uMark;
+  if (class_re_[2].matches_prefix(ch)) c |= uNumber;
+  if (class_re_[3].matches_prefix(ch)) c |= uPunct;
+  if (class_re_[4].matches_prefix(ch)) c |= uSpace;
+  if (steps_[1].regex.front().matches_prefix(ch)) c |= uCjk;  // the CJK split's own class
+  if (cp == '\r' || cp == '\n') c |= uNewline;
+  if (cp < 0x80 && (kAscii.c[cp] & kPunct)) c |= uAsciiPunct;
+  if (cp < 0x80 && (kAscii.c[cp] & kLetter)) c |= uAsciiLetter;
+  if (cp == ' ') c |= uAsciiSpace;
+  return c;
+}
+
+uint16_t PreTokenizer::unicode_class(uint32_t cp) const {
+  return cp < 0x10000 ? bmp_class_[cp] : unicode_class_slow(cp);
+}
+
+// The DeepSeek main regex over code points [a, z) of scratch.cls, alternative
+// by alternative, as split_main_ascii does over bytes.
+void PreTokenizer::split3_unicode(size_t a, size_t z, const Scratch& scratch, std::vector<PreToken>& out) const {
+  const std::vector<uint16_t>& c = scratch.cls;
+  const std::vector<size_t>& off = scratch.off;
+  auto cl = [&](size_t k) -> uint16_t { return k < z ? c[k] : 0; };
+  auto run = [&](size_t j, uint16_t mask) {
+    while (j < z && (c[j] & mask)) ++j;
+    return j;
+  };
+  size_t gap = a, k = a;
+  while (k < z) {
+    const uint16_t C = cl(k), nx = cl(k + 1);
+    size_t m = k;
+    if ((C & uAsciiPunct) && (nx & uAsciiLetter)) {
+      m = run(k + 1, uAsciiLetter);                          // [ASCII punct][A-Za-z]+
+    } else if (!(C & (uNewline | uLetter | uPunct)) && (nx & (uLetter | uMark))) {
+      m = run(k + 1, uLetter | uMark);                       // [^\r\n L P S]?[L M]+ with the prefix
+    } else if (C & (uLetter | uMark)) {
+      m = run(k, uLetter | uMark);                           // ... without it
+    } else if ((C & uAsciiSpace) && (nx & uPunct)) {
+      m = run(run(k + 1, uPunct), uNewline);                 // ' ?[P S]+[\r\n]*'
+    } else if (C & uPunct) {
+      m = run(run(k, uPunct), uNewline);
+    } else if (C & uSpace) {
+      const size_t j = run(k, uSpace);
+      size_t last_nl = j;
+      for (size_t t = j; t > k; --t)
+        if (c[t - 1] & uNewline) { last_nl = t - 1; break; }
+      if (last_nl != j) m = last_nl + 1;                     // \s*[\r\n]+
+      else if (j == z) m = j;                                // \s+(?!\S) at the end
+      else if (j - k >= 2) m = j - 1;                        // \s+(?!\S) before a non-space
+      else m = j;                                            // \s+
+    }
+    if (m == k) { ++k; continue; }
+    if (gap < k) out.push_back({off[gap], off[k], false});
+    out.push_back({off[k], off[m], false});
+    k = gap = m;
+  }
+  if (gap < z) out.push_back({off[gap], off[z], false});
+}
+
+void PreTokenizer::split_deepseek_unicode(std::string_view text, size_t begin, size_t end,
+                                          std::vector<PreToken>& out, Scratch& scratch) const {
+  std::vector<size_t>& off = scratch.off;
+  std::vector<uint16_t>& cls = scratch.cls;
+  off.clear();
+  cls.clear();
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = begin; i < end;) {
+    const unsigned char b = p[i];
+    uint32_t cp;
+    size_t len;
+    if (b < 0x80) { cp = b; len = 1; }
+    else if (b < 0xE0) { cp = ((b & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu); len = 2; }
+    else if (b < 0xF0) { cp = ((b & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) | (p[i + 2] & 0x3Fu); len = 3; }
+    else {
+      cp = ((b & 0x07u) << 18) | ((p[i + 1] & 0x3Fu) << 12) | ((p[i + 2] & 0x3Fu) << 6) | (p[i + 3] & 0x3Fu);
+      len = 4;
+    }
+    off.push_back(i);
+    cls.push_back(unicode_class(cp));
+    i += len;
+  }
+  off.push_back(end);
+  const size_t n = cls.size();
+  // Split 2 (the CJK class, isolated) on one piece of split 1, then split 3 on each part.
+  auto split2 = [&](size_t a, size_t z) {
+    size_t gap = a, k = a;
+    while (k < z) {
+      if (!(cls[k] & uCjk)) { ++k; continue; }
+      if (gap < k) split3_unicode(gap, k, scratch, out);
+      size_t j = k;
+      while (j < z && (cls[j] & uCjk)) ++j;
+      split3_unicode(k, j, scratch, out);
+      k = gap = j;
+    }
+    if (gap < z) split3_unicode(gap, z, scratch, out);
+  };
+  // Split 1: \p{N}{1,3}, isolated.
+  size_t gap = 0, k = 0;
+  while (k < n) {
+    if (!(cls[k] & uNumber)) { ++k; continue; }
+    if (gap < k) split2(gap, k);
+    size_t j = k;
+    while (j < n && (cls[j] & uNumber)) ++j;
+    for (size_t t = k; t < j; t += 3) split2(t, std::min(t + 3, j));
+    k = gap = j;
+  }
+  if (gap < n) split2(gap, n);
 }
 
 }  // namespace v4rt::runtime

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,8 @@ class PreTokenizer {
     std::vector<std::pair<std::pair<size_t, size_t>, bool>> spans, kept;
     std::vector<PreToken> cur, next;
     std::string with_space;
+    std::vector<size_t> off;      // fast path: byte offset of each code point (+ the end)
+    std::vector<uint16_t> cls;    // fast path: class bits of each code point
   };
   static Status add_steps(const nlohmann::json& j, std::vector<Step>& steps, int depth);
   void split_regex(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out,
@@ -71,8 +74,21 @@ class PreTokenizer {
   void apply_step(const Step& step, std::string_view text, const PreToken& piece, std::vector<PreToken>& out,
                   Scratch& scratch) const;
 
+  // The fast path on non-ASCII text: the same scanner over code points whose
+  // classes (\p{L}, \p{M}, \p{N}, [\p{P}\p{S}], \s, the CJK split's class)
+  // come from Oniguruma itself: a table for the BMP built at load, other
+  // planes asked per character.
+  Status build_unicode_classes();
+  uint16_t unicode_class(uint32_t cp) const;
+  uint16_t unicode_class_slow(uint32_t cp) const;
+  void split_deepseek_unicode(std::string_view text, size_t begin, size_t end, std::vector<PreToken>& out,
+                              Scratch& scratch) const;
+  void split3_unicode(size_t a, size_t z, const Scratch& scratch, std::vector<PreToken>& out) const;
+
   std::vector<Step> steps_;
   bool deepseek_fast_path_ = false;
+  std::vector<TokenizerRegex> class_re_;  // L, M, N, P|S, \s
+  std::vector<uint16_t> bmp_class_;       // by code point < 0x10000
 };
 
 // Whether `s` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).

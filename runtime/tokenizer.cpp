@@ -29,7 +29,6 @@ constexpr V4SpecialToken kV4Specials[] = {
 // Pieces are cached per encode() call once the text is this long: source
 // code repeats its words, and a lookup is much cheaper than BPE.
 constexpr size_t kCacheMinText = 512;
-constexpr size_t kCacheMaxPiece = 256;
 
 Status check_identity_normalizer(const json& n, int depth) {
   if (n.is_null()) return Status::Ok();
@@ -83,6 +82,8 @@ void byte_level_decode(std::string_view tok, const std::array<int16_t, 324>& inv
     i += n;
   }
 }
+
+}  // namespace
 
 // Ids of the pieces seen so far in one encode() call: a flat open-addressing
 // table keyed by the piece's bytes (views into the caller's text).
@@ -144,7 +145,6 @@ class PieceCache {
   std::vector<int32_t> ids_;
 };
 
-}  // namespace
 
 std::span<const V4SpecialToken> v4_special_tokens() { return kV4Specials; }
 
@@ -223,11 +223,9 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_json_text(std::string_view js
 }
 
 void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std::vector<int32_t>& out,
-                           PreTokenizer::Path path) const {
+                           PreTokenizer::Path path, PieceCache* cache) const {
   std::vector<PreToken> pieces;
-  std::optional<PieceCache> cache;
-  const bool use_cache = end - begin >= kCacheMinText;
-  if (use_cache) cache.emplace();
+  const bool use_cache = cache != nullptr;
   size_t i = begin;
   while (i < end) {
     const size_t valid = valid_utf8_prefix(text.substr(i, end - i));
@@ -237,7 +235,7 @@ void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std:
       pre_.split(run, pieces, path);
       for (const PreToken& p : pieces) {
         const std::string_view piece = run.substr(p.begin, p.end - p.begin);
-        if (!use_cache || p.prefix_space || piece.size() > kCacheMaxPiece) {
+        if (!use_cache || p.prefix_space) {
           bpe_.encode(piece, p.prefix_space, out);
           continue;
         }
@@ -263,9 +261,11 @@ void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std:
 void Tokenizer::encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path) const {
   std::vector<TextSpan> spans;
   added_.split(text, spans);
+  std::optional<PieceCache> cache;
+  if (text.size() >= kCacheMinText) cache.emplace();
   for (const TextSpan& sp : spans) {
     if (sp.token >= 0) out.push_back(sp.token);
-    else encode_gap(text, sp.begin, sp.end, out, path);
+    else encode_gap(text, sp.begin, sp.end, out, path, cache ? &*cache : nullptr);
   }
 }
 

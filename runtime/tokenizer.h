@@ -35,6 +35,8 @@ struct V4SpecialToken {
 };
 std::span<const V4SpecialToken> v4_special_tokens();
 
+class PieceCache;  // tokenizer.cpp: ids of the pieces seen in one encode() call
+
 class Tokenizer {
  public:
   // Loads tokenizer.json. With add_v4_specials, the V4 tokens of
@@ -74,7 +76,7 @@ class Tokenizer {
   Tokenizer() = default;
   void encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path) const;
   void encode_gap(std::string_view text, size_t begin, size_t end, std::vector<int32_t>& out,
-                  PreTokenizer::Path path) const;
+                  PreTokenizer::Path path, PieceCache* cache) const;
 
   Bpe bpe_;
   PreTokenizer pre_;

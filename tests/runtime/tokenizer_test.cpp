@@ -136,6 +136,38 @@ TEST_F(DeepSeekTokenizer, FastPathEqualsRegexOnRandomAscii) {
   }
 }
 
+TEST_F(DeepSeekTokenizer, FastPathEqualsRegexOnRandomUnicode) {
+  // Code points from blocks with letters, marks, digits of many scripts,
+  // punctuation, symbols, every kind of space, CJK/kana, emoji, unassigned.
+  std::mt19937 rng(11);
+  const std::vector<std::pair<uint32_t, uint32_t>> ranges = {
+      {0x20, 0x7E}, {0x09, 0x0D}, {0x80, 0x24F}, {0x300, 0x36F}, {0x370, 0x52F}, {0x590, 0x6FF}, {0x900, 0x9FF},
+      {0xE00, 0xE7F}, {0x1680, 0x1680}, {0x2000, 0x206F}, {0x2070, 0x218F}, {0x2460, 0x24FF}, {0x3000, 0x30FF},
+      {0x4E00, 0x4E20}, {0x9FA0, 0x9FB0}, {0xAC00, 0xAC20}, {0xFF00, 0xFFEF}, {0x1D400, 0x1D7FF},
+      {0x1F300, 0x1FAFF}, {0x10FFF0, 0x10FFFF}, {0x0378, 0x0379}, {0x85, 0x85}, {0xA0, 0xA0}, {0x2028, 0x2029}};
+  auto append = [](std::string& s, uint32_t cp) {
+    char buf[4];
+    int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (n == 1) buf[0] = static_cast<char>(cp);
+    else {
+      for (int i = n - 1; i > 0; --i, cp >>= 6) buf[i] = static_cast<char>(0x80 | (cp & 0x3F));
+      buf[0] = static_cast<char>((n == 2 ? 0xC0 : n == 3 ? 0xE0 : 0xF0) | cp);
+    }
+    s.append(buf, static_cast<size_t>(n));
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 30) + 1;
+    for (int k = 0; k < len; ++k) {
+      const auto& r = ranges[rng() % ranges.size()];
+      uint32_t cp = r.first + rng() % (r.second - r.first + 1);
+      if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+      append(s, cp);
+    }
+    ASSERT_EQ(v3_->encode(s), v3_->encode_without_fast_path(s)) << ::testing::PrintToString(s);
+  }
+}
+
 // A minimal byte-level BPE tokenizer.json for error-path tests.
 std::string tiny_json(const std::string& extra_pre = "null") {
   return R"({"added_tokens":[{"id":5,"content":"<s>","special":true,"normalized":false}],
