@@ -3,11 +3,12 @@
 // them), cutting text into the pieces that BPE then encodes one by one, with the
 // results of the Rust `tokenizers` engine. Regexes run in Oniguruma, as there.
 //
-// For DeepSeek's pre-tokenizer (three Splits + ByteLevel without regex) an
-// ASCII fast path gives the regex's answer without running it: text is cut at
-// line starts where no match can cross, ASCII runs go through a hand-written
-// scanner and the rest through the regexes. tests/runtime/tokenizer_pretokenizer_test.cpp
-// checks fast == regex on random ASCII and mixed text.
+// For DeepSeek's pre-tokenizer (three Splits + ByteLevel without regex) a
+// fast path gives the regexes' answer without running them: text is cut at
+// line starts where no match can cross; ASCII parts go through a byte scanner,
+// the others through the same scanner over code points whose classes come
+// from Oniguruma. tests/runtime/tokenizer_test.cpp and the fuzz target check
+// fast == regex (Path::kRegexOnly) on sources, random ASCII and random Unicode.
 //
 // Thread-safe: immutable after from_json(); split() may run concurrently.
 #pragma once
