@@ -233,12 +233,15 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   st.reused_tokens = have;
   st.restore_s = seconds_since(t_restore);
 
-  auto save = [&](sessions::PointKind kind) -> Status {
+  // Only a turn end moves a named session; intermediate points (periodic,
+  // after the prefill) are anonymous prefix-cache points, so that re-running
+  // the same command after a crash finds them without appending the prompt twice.
+  auto save = [&](bool turn_end) -> Status {
     if (!use_store) return Status::Ok();
     const auto t0 = Clock::now();
     sessions::SaveOptions so;
-    so.session = req.session;
-    so.kind = req.session.empty() ? sessions::PointKind::kCache : kind;
+    so.session = turn_end ? req.session : std::string();
+    so.kind = so.session.empty() ? sessions::PointKind::kCache : sessions::PointKind::kTurn;
     so.progress = cb.on_progress;
     StateSource source(*im.state);
     auto r = store_->save(im.fingerprint, im.state_tokens, im.logits, source, so);
@@ -253,8 +256,10 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   const int64_t total = static_cast<int64_t>(seq.size());
   int64_t every = 0;
   if (use_store && im.options.save_every_tokens > 0) {
-    const int64_t b = store_->block_tokens();
-    every = (im.options.save_every_tokens + b - 1) / b * b;
+    // Multiples of the state's row granularity; a point between block
+    // boundaries keeps its partial block in the tail, so any N >= 128 works.
+    const int64_t g = model::kRowGranularity;
+    every = (im.options.save_every_tokens + g - 1) / g * g;
   }
   const int64_t chunk = im.options.prefill_chunk_tokens;
   int64_t pos = have;
@@ -273,14 +278,14 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
       return Status::Cancelled("prefill cancelled at token " + std::to_string(pos) + " of " + std::to_string(total));
     if (every > 0 && pos % every == 0 && pos < total) {
       st.prefill_s += seconds_since(t_prefill);  // saves are timed separately
-      V4RT_RETURN_IF_ERROR(save(sessions::PointKind::kCheckpoint));
+      V4RT_RETURN_IF_ERROR(save(/*turn_end=*/false));
       st.prefill_s -= seconds_since(t_prefill);
     }
   }
   st.prefilled_tokens = total - have;
   st.prefill_s += seconds_since(t_prefill);
-  if (st.prefilled_tokens > 0 || !req.session.empty())
-    V4RT_RETURN_IF_ERROR(save(req.max_tokens == 0 ? sessions::PointKind::kTurn : sessions::PointKind::kCheckpoint));
+  if (st.prefilled_tokens > 0 || (!req.session.empty() && req.max_tokens == 0))
+    V4RT_RETURN_IF_ERROR(save(/*turn_end=*/req.max_tokens == 0));
   if (req.max_tokens == 0) {
     result.stop_reason = StopReason::kMaxTokens;
     return result;
@@ -392,7 +397,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   // 5. Turn end: the state covers every token (feed the last one), then save.
   if (use_store && !result.tokens.empty()) {
     if (!fed_last) V4RT_RETURN_IF_ERROR(feed(std::span<const int32_t>(&result.tokens.back(), 1), nullptr));
-    V4RT_RETURN_IF_ERROR(save(sessions::PointKind::kTurn));
+    V4RT_RETURN_IF_ERROR(save(/*turn_end=*/true));
   }
   return result;
 }

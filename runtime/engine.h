@@ -48,7 +48,7 @@ struct EngineOptions {
   double mtp_min_acceptance = 0.25;       // after 16 drafts, stop drafting for the request if fewer are accepted (0: never stop)
   bool activation_quant = true;           // simulate the reference's FP8 activation quantisation (fp8 checkpoints)
   std::filesystem::path store_dir;        // session store directory (empty: no store, no sessions)
-  int64_t save_every_tokens = 0;          // during a prefill, save a checkpoint every N tokens (0: off); rounded up to the store's block size
+  int64_t save_every_tokens = 0;          // during a prefill, save a checkpoint every N tokens (0: off); rounded up to 128
   uint64_t store_budget_bytes = 0;        // store size before LRU eviction (0: unlimited)
   LogSink* log = nullptr;                 // borrowed, optional
   // Tests only: replaces the MTP draft for the token at `position` (lets a test

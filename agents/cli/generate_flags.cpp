@@ -36,7 +36,7 @@ void GenerateFlags::declare(FlagSet& f, bool with_store) {
     f.add_bool("no-store", &no_store, "do not look up or save states (no prefix cache)");
     f.add_string("session", &session, "continue (or start) this named session; the prompt is what follows it",
                  "NAME");
-    f.add_int("save-every", &save_every, "save a checkpoint every N prefilled tokens (0: off)");
+    f.add_int("save-every", &save_every, "save a checkpoint every N prefilled tokens, rounded up to 128 (0: off)");
   }
 }
 

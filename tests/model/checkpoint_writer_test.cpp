@@ -11,6 +11,7 @@
 #include "model/numerics.h"
 #include "model/presets.h"
 #include "model/random_checkpoint.h"
+#include "model/tensor_manifest.h"
 #include "model/weights.h"
 #include "runtime/base/file_util.h"
 #include "runtime/base/thread_pool.h"
@@ -69,6 +70,16 @@ TEST(CheckpointWriterTest, TinyPresetHasTheGoldenTensorLayout) {
       EXPECT_EQ(it->second, e) << dir << ": " << name;
     }
   }
+}
+
+TEST(CheckpointWriterTest, EveryPresetMatchesTheLoadersManifest) {
+  for (const std::string& name : preset_names())
+    for (auto fmt : {WeightFormat::kBf16, WeightFormat::kFp8}) {
+      Config c = preset_config({name, fmt, name == "flash-shape" ? 4 : 0}).value();
+      std::map<std::string, HeaderEntry> want;
+      for (const auto& t : expected_tensors(c)) want[t.name] = {std::string(dtype_name(t.dtype)), t.shape};
+      EXPECT_EQ(expected(c), want) << name << (fmt == WeightFormat::kFp8 ? " fp8" : " bf16");
+    }
 }
 
 TEST(CheckpointWriterTest, SerializeRoundTripsThroughWeights) {

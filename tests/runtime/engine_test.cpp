@@ -237,6 +237,33 @@ TEST(EngineTest, SessionResumeMatchesNeverStopping) {
   EXPECT_EQ(g->tokens, gen2);
 }
 
+TEST(EngineTest, InterruptedPrefillResumesFromItsLastSavePoint) {
+  fs::path dir = golden_tiny("bf16");
+  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  v4rt::testing::TempDir tmp;
+  ThreadPool pool(2);
+  auto p = prompt_ids(400, 1024, 31);
+  auto req = greedy(p, 6);
+  req.session = "long";
+  {
+    auto e = make_engine(pool, dir, false, tmp.path(), 128);
+    Callbacks cb;  // "crash" once 256 tokens are in
+    cb.on_progress = [](std::string_view phase, uint64_t done, uint64_t) { return !(phase == "prefill" && done >= 256); };
+    auto g = e->generate(req, cb);
+    EXPECT_TRUE(g.status().is_cancelled()) << g.status().to_string();
+  }
+  auto e = make_engine(pool, dir, false, tmp.path(), 128);
+  auto g = e->generate(req);  // the same command again
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  EXPECT_EQ(g->stats.prompt_tokens, 400);  // the session had not moved: the prompt is not appended twice
+  EXPECT_GE(g->stats.reused_from_store, 128);
+  EXPECT_LE(g->stats.prefilled_tokens, 400 - 128);
+  auto fresh = make_engine(pool, dir, false);
+  auto f = fresh->generate(greedy(p, 6));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(g->tokens, f->tokens);
+}
+
 TEST(EngineTest, PrefillOnlySavesAndTheCacheIsReused) {
   fs::path dir = golden_tiny("fp8");
   if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
