@@ -37,9 +37,9 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
   for (int64_t s = 0; s < S; ++s) {
     for (int64_t h = 0; h < H; ++h) {
       float* qh = q.data() + (s * H + h) * Dh;
-      float ss = 0.0f;
-      for (int64_t i = 0; i < Dh; ++i) ss += qh[i] * qh[i];
-      const float g = 1.0f / std::sqrt(ss / static_cast<float>(Dh) + eps);
+      double ss = 0.0;  // near-exact sum, see rms_norm
+      for (int64_t i = 0; i < Dh; ++i) ss += static_cast<double>(qh[i] * qh[i]);
+      const float g = 1.0f / std::sqrt(static_cast<float>(ss) / static_cast<float>(Dh) + eps);
       for (int64_t i = 0; i < Dh; ++i) qh[i] *= g;
       w.rope.apply(qh + Dh - R, p0 + s, false);
     }

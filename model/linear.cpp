@@ -100,9 +100,12 @@ void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* 
       grain);
 }
 
+// The sum of squares is accumulated in double: torch's cascade sum is close to
+// exact, and a one-ulp difference here can flip a later FP8 rounding tie.
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y) {
-  float ss = 0.0f;
-  for (int64_t i = 0; i < n; ++i) ss += x[i] * x[i];
+  double ssd = 0.0;
+  for (int64_t i = 0; i < n; ++i) ssd += static_cast<double>(x[i] * x[i]);
+  const float ss = static_cast<float>(ssd);
   const float r = 1.0f / std::sqrt(ss / static_cast<float>(n) + eps);
   for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (x[i] * r);
 }

@@ -37,10 +37,8 @@ void run_tf(bool act_quant, double limit) {
     ASSERT_TRUE((*m)->run_block(l, x, ids, *st).ok());
     Compare c = compare_rows(x, ref, static_cast<int64_t>(per / ids.size()));
     std::printf("[teacher-forcing fp8%s] L%d %s\n", act_quant ? "" : " no-act-quant", l, c.str().c_str());
-    // L1 (the first CSA layer) differs in rows >= 102 by ~1e-2 (rel_l2 4.5e-3 overall):
-    // not explained yet (L3, the same code, matches to 1e-7); see docs/engine.md.
     if (act_quant) {
-      EXPECT_LE(c.rel_l2, l == 1 ? 6e-3 : limit) << "layer " << l;
+      EXPECT_LE(c.rel_l2, limit) << "layer " << l;
     }
   }
 }
