@@ -54,11 +54,11 @@ Status run(const std::string& preset, const std::string& format, long long seed,
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !force)
     return Status::InvalidArgument(dir.string() + " exists and is not empty; choose another --out or pass --force");
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IoError(dir.string() + ": cannot create directory: " + ec.message());
-
   const uint64_t bytes = model::checkpoint_bytes(*cfg);
-  fs::space_info space = fs::space(dir, ec);
+  fs::path existing = fs::absolute(dir, ec);  // free space where the directory will be
+  while (!existing.empty() && !fs::exists(existing, ec) && existing != existing.parent_path())
+    existing = existing.parent_path();
+  fs::space_info space = fs::space(existing, ec);
   if (!ec && space.available < bytes + (bytes >> 5))
     return Status::ResourceExhausted(dir.string() + ": the checkpoint needs " + human_count(bytes, ProgressBar::Unit::kBytes) +
                                      " but only " + human_count(space.available, ProgressBar::Unit::kBytes) +
@@ -75,6 +75,9 @@ Status run(const std::string& preset, const std::string& format, long long seed,
                             "; run scripts/setup.sh (installs data/tokenizer/deepseek-v3/) or pass --tokenizer PATH");
   Result<std::string> tok = runtime::make_v4_tokenizer_json(*v3, cfg->vocab_size);
   if (!tok.ok()) return tok.status().with_context(tokenizer);
+
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError(dir.string() + ": cannot create directory: " + ec.message());
 
   V4RT_RETURN_IF_ERROR(write_file_atomic(dir / "config.json", model::config_json(*cfg)));
   V4RT_RETURN_IF_ERROR(write_file_atomic(dir / "inference_config.json", model::inference_config_json(*cfg)));
