@@ -213,6 +213,23 @@ TEST(DsmlStream, ToolCallsInsideReasoning) {
   EXPECT_EQ(run_stream(text, {.thinking = true, .strict = true}).outcome["error"], "missing_think_end");
 }
 
+TEST(DsmlStream, BareInvokeOpensABlockInTheAnswerOnly) {
+  const std::string invoke = "<" + kD + "invoke name=\"f\">\n<" + kD + "parameter name='q'>x</" + kD +
+                             "parameter>\n</" + kD + "invoke>\n";
+  auto answer = run_stream("ok\n\n" + invoke + kEos, {});
+  ASSERT_FALSE(answer.outcome.contains("error")) << answer.outcome.dump();
+  EXPECT_EQ(answer.outcome["content"], "ok");
+  EXPECT_EQ(answer.outcome["tool_calls"][0]["function"]["arguments"], "{\"q\": \"x\"}");
+  EXPECT_EQ(answer.outcome["dsml_variants"],
+            nlohmann::ordered_json({"missing_tool_calls_wrapper", "nonstandard_parameter_attributes", "missing_closing_tags"}));
+  // In reasoning the model may be writing about DSML: the marker is dropped, no call.
+  auto reasoning = run_stream("about " + invoke + "</think>done" + kEos, {.thinking = true});
+  ASSERT_FALSE(reasoning.outcome.contains("error")) << reasoning.outcome.dump();
+  EXPECT_TRUE(reasoning.outcome["tool_calls"].empty());
+  EXPECT_EQ(reasoning.outcome["content"], "done");
+  EXPECT_EQ(reasoning.outcome["reasoning_content"].get<std::string>().find(kD), std::string::npos);
+}
+
 TEST(DsmlStream, MarkupNeverLeaksIntoTolerantText) {
   const std::string text = "a" + std::string(tokens::kBos) + "b" + std::string(tokens::kThinkEnd) + "c<" + kD + "x" + kD + "d" + kEos;
   auto run = run_stream(text, {});
