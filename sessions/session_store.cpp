@@ -378,6 +378,14 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
       link->bind(1, std::string_view(opt.session)).bind(2, point_id);
       if (Status st = link->run(); !st.ok()) return cleanup(st);
     }
+    if (opt.release_point != 0 && opt.release_point != point_id) {
+      auto links = s.db.prepare("SELECT count(*) FROM session_points WHERE point = ?1");
+      if (!links) return cleanup(links.status());
+      links->bind(1, opt.release_point);
+      if (auto r = links->step(); !r) return cleanup(r.status());
+      if (links->int64(0) == 0)
+        if (Status st = s.delete_point(opt.release_point, &dead_files); !st.ok()) return cleanup(st);
+    }
     auto evicted = s.evict(point_id, &dead_files);
     if (!evicted) return cleanup(evicted.status());
     if (Status st = txn->commit(); !st.ok()) return cleanup(st);

@@ -77,6 +77,10 @@ struct SaveOptions {
   std::optional<bool> pin;                     // session: sets pinned when set
   PointKind kind = PointKind::kTurn;           // kCheckpoint for the periodic saves of a long prefill
   bool drop_older_checkpoints = true;          // session: release its earlier kCheckpoint points
+  // A point this save supersedes (e.g. the previous periodic checkpoint of an
+  // anonymous long prefill): deleted in the same transaction unless a session
+  // links it. 0: none.
+  int64_t release_point = 0;
   Progress progress;                           // phase "save", done/total blocks
 };
 

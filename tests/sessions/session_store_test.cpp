@@ -227,7 +227,7 @@ TEST(SessionStore, EvictionIsLruAndNeverTouchesPinnedSessions) {
   for (uint32_t i = 0; i < 6; ++i) seqs.push_back(make_tokens(4096, 100 + i));
   save(*store, seqs[0], "pinned");
   ASSERT_TRUE(store->set_pinned("pinned", true).ok());
-  for (size_t i = 1; i < 6; ++i) save(*store, seqs[i], "s" + std::to_string(i));
+  for (size_t i = 1; i < 6; ++i) save(*store, seqs[i], std::string("s").append(std::to_string(i)));
   auto st = store->stats();
   ASSERT_TRUE(st.ok());
   EXPECT_LE(st->block_bytes + st->tail_bytes, opts.budget_bytes);
@@ -260,7 +260,7 @@ std::filesystem::path block_file(const std::filesystem::path& dir, int64_t t0) {
   sqlite3* db = nullptr;
   sqlite3_open((dir / "index.db").c_str(), &db);
   sqlite3_stmt* st = nullptr;
-  std::string sql = "SELECT file FROM blocks WHERE t0 = " + std::to_string(t0) + " LIMIT 1";
+  std::string sql = std::string("SELECT file FROM blocks WHERE t0 = ").append(std::to_string(t0)).append(" LIMIT 1");
   sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
   std::string file;
   if (sqlite3_step(st) == SQLITE_ROW) file = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
@@ -395,7 +395,7 @@ TEST(SessionStore, FaultInjectionAtEveryFileOperation) {
     if (store.ok()) {
       FakeState st = state_for(toks);
       SaveOptions so;
-      so.session = "s" + std::to_string(n);
+      so.session = std::string("s").append(std::to_string(n));
       saved = (*store)->save(kFp, toks, {}, st, so).status();
     }
     auto clean = open_store(dir.path());
@@ -465,6 +465,47 @@ TEST(SessionStore, BadSharedBlockIsReadOnceThenEveryPointUsingItIsSkipped) {
   EXPECT_EQ(r->n_tokens, 500);
   EXPECT_EQ(r->warnings.size(), 1u);  // the 2600 and 1500 points were skipped without a read
   EXPECT_TRUE(sink.equals(state_for(std::span(toks).first(500))));
+}
+
+}  // namespace
+}  // namespace v4rt::sessions
+
+namespace v4rt::sessions {
+namespace {
+
+TEST(SessionStore, ReleasePointDropsASupersededAnonymousCheckpoint) {
+  v4rt::testing::TempDir dir;
+  auto store = open_store(dir.path());
+  auto toks = make_tokens(6000, 17);
+  int64_t prev = 0;
+  for (size_t n = 2000; n <= 6000; n += 2000) {
+    FakeState st = state_for(std::span(toks).first(n));
+    SaveOptions o;
+    o.kind = PointKind::kCache;
+    o.release_point = prev;
+    const std::vector<float> logits = {1.5f, -2.0f, static_cast<float>(n)};
+    auto r = store->save(kFp, std::span(toks).first(n), logits, st, o);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    prev = r->point_id;
+  }
+  auto stats = store->stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->points, 1);
+  EXPECT_EQ(stats->blocks, 5);  // blocks were kept: the last point uses them all
+  auto rep = store->check();
+  ASSERT_TRUE(rep.ok());
+  EXPECT_TRUE(rep->ok());
+  EXPECT_EQ(rep->orphan_files, 0);  // the released tails were unlinked
+  EXPECT_EQ(restore_and_verify(*store, toks), 6000);
+  // A point a session links is never released.
+  save(*store, std::span(toks).first(1000), "keep");
+  auto keep = store->show("keep");
+  ASSERT_TRUE(keep.ok());
+  FakeState st = state_for(toks);
+  SaveOptions o;
+  o.release_point = keep->head_point;
+  ASSERT_TRUE(store->save(kFp, toks, {}, st, o).ok());
+  EXPECT_EQ(store->show("keep")->head_tokens, 1000);
 }
 
 }  // namespace
