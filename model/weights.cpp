@@ -45,15 +45,10 @@ bool safe_shard_name(const std::string& name) {
          name != "." && name != ".." && name.find('\0') == std::string::npos;
 }
 
-}  // namespace
-
-Weights::Weights() = default;
-Weights::~Weights() = default;
-
 // Adds every tensor of one parsed file; `base` is the file's first byte.
-static Status add_tensors(const SafetensorsHeader& header, const uint8_t* base, const std::string& file_label,
-                          std::map<std::string, TensorView, std::less<>>* tensors,
-                          std::map<std::string, std::string>* origin) {
+Status add_tensors(const SafetensorsHeader& header, const uint8_t* base, const std::string& file_label,
+                   std::map<std::string, TensorView, std::less<>>* tensors,
+                   std::map<std::string, std::string>* origin) {
   for (const auto& e : header.tensors) {
     auto [it, inserted] = tensors->try_emplace(e.name);
     if (!inserted)
@@ -69,6 +64,11 @@ static Status add_tensors(const SafetensorsHeader& header, const uint8_t* base, 
   }
   return Status::Ok();
 }
+
+}  // namespace
+
+Weights::Weights() = default;
+Weights::~Weights() = default;
 
 Result<std::unique_ptr<Weights>> Weights::from_bytes(std::string bytes, std::string name) {
   std::unique_ptr<Weights> w(new Weights());
