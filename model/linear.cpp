@@ -53,6 +53,17 @@ void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* 
     xin = xq.data();
   }
   const kernels::Kernels& kk = ctx.k;
+  if (w.kind == kernels::WKind::kBF16 && M <= 2) {  // decode: fused bf16 dot, no decoded copy
+    const uint16_t* wb = reinterpret_cast<const uint16_t*>(w.data);
+    ctx.parallel_for(
+        N,
+        [&](int64_t n0, int64_t n1) {
+          for (int64_t n = n0; n < n1; ++n)
+            for (int64_t m = 0; m < M; ++m) y[m * N + n] = kk.dot_bf16(x + m * K, wb + n * K, K);
+        },
+        std::max<int64_t>(16, 16384 / std::max<int64_t>(1, K)));
+    return;
+  }
   // Rows are decoded in tiles of kRows (each weight row decoded once per call),
   // and every activation row is used against the whole tile while it is hot.
   constexpr int64_t kRows = 8;

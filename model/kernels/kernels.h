@@ -31,6 +31,8 @@ struct Kernels {
   const char* name;
   // Sum of a[i]*b[i] in fp32.
   float (*dot)(const float* a, const float* b, int64_t n);
+  // Sum of a[i]*bf16(w[i]) in fp32 (w: raw bf16 bits), without a decoded copy.
+  float (*dot_bf16)(const float* a, const uint16_t* w, int64_t n);
   // Row n of w as exact float values WITHOUT the block scales (e4m3/e2m1
   // values for FP8/FP4, the value itself otherwise), and its block scales
   // (cols/block() of them; none for F32/BF16).

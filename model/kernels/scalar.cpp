@@ -31,6 +31,12 @@ float dot_scalar(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+float dot_bf16_scalar(const float* a, const uint16_t* w, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * bf16_bits_to_f32(w[i]);
+  return s;
+}
+
 }  // namespace
 
 void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scales) {
@@ -68,7 +74,7 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
 }
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{"scalar", dot_scalar, decode_row_generic};
+  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic};
   return k;
 }
 

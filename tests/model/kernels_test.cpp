@@ -39,6 +39,31 @@ TEST(Kernels, DotMatchesOracle) {
   }
 }
 
+TEST(Kernels, DotBf16MatchesOracle) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> nd;
+  for (int64_t n : {0, 1, 15, 16, 17, 32, 33, 100, 256, 4096}) {
+    std::vector<float> a(static_cast<size_t>(n)), wf(static_cast<size_t>(n));
+    std::vector<uint16_t> w(static_cast<size_t>(n));
+    for (auto& v : a) v = nd(rng);
+    for (int64_t i = 0; i < n; ++i) {
+      w[i] = f32_to_bf16_bits(nd(rng));
+      wf[i] = bf16_bits_to_f32(w[i]);
+    }
+    double exact = 0, mag = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      exact += double(a[i]) * wf[i];
+      mag += std::fabs(double(a[i]) * wf[i]);
+    }
+    EXPECT_EQ(scalar_kernels().dot_bf16(a.data(), w.data(), n), scalar_kernels().dot(a.data(), wf.data(), n));
+    for (const Kernels* k : tables()) {
+      EXPECT_LE(std::fabs(k->dot_bf16(a.data(), w.data(), n) - exact), 1e-6 * (mag + 1)) << k->name << " n=" << n;
+      // Bitwise equal to decode + dot of the same table (chunked == token by token).
+      EXPECT_EQ(k->dot_bf16(a.data(), w.data(), n), k->dot(a.data(), wf.data(), n)) << k->name << " n=" << n;
+    }
+  }
+}
+
 TEST(Kernels, DecodeRowMatchesOracleForEveryFormat) {
   std::mt19937 rng(11);
   const int64_t rows = 130, cols = 256;
