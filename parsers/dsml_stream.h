@@ -33,6 +33,9 @@
 #include "parsers/tool_call.h"
 
 namespace v4rt::parsers {
+namespace dsml {
+struct Marker;  // parsers/dsml_markers.h
+}
 
 struct DsmlOptions {
   bool thinking = false;  // the prompt ended in <think>: the text starts with reasoning
@@ -97,8 +100,6 @@ class DsmlStream {
   // ">\n</｜DSML｜tool_calls>"}); empty where the next bytes are free text.
   std::vector<std::string> expected_next() const;
 
-  struct Marker;  // internal, public only for the implementation file's tables
-
  private:
   enum class State {
     kReasoning, kContent, kBlockSep, kHeader, kParamAttrs, kParamValue, kParamSep,
@@ -123,9 +124,9 @@ class DsmlStream {
   void consume(size_t n);
   void enter(State s);
   void note(std::string_view variant);
-  void note_all(const Marker& m);
+  void note_all(const dsml::Marker& m);
   void fail(std::string category, std::string message, std::vector<DsmlEvent>& out);
-  void open_block(const Marker& m);
+  void open_block(const dsml::Marker& m);
 
   DsmlOptions options_;
   State state_;
