@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "parsers/dsml_stream.h"
+#include "parsers/json_schema.h"
 #include "parsers/tool_call.h"
 #include "tools/workspace.h"
 
@@ -16,39 +17,41 @@ using Clock = std::chrono::steady_clock;
 nlohmann::json to_plain(const nlohmann::ordered_json& j) { return nlohmann::json::parse(j.dump()); }
 nlohmann::ordered_json to_ordered(const nlohmann::json& j) { return nlohmann::ordered_json::parse(j.dump()); }
 
-bool type_ok(const std::string& type, const nlohmann::json& v) {
-  if (type == "string") return v.is_string();
-  if (type == "integer") return v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty() &&
-                                                          v.get<std::string>().find_first_not_of("-0123456789") == std::string::npos);
-  if (type == "number") return v.is_number();
-  if (type == "boolean") return v.is_boolean() || v == "true" || v == "false";
-  if (type == "array") return v.is_array();
-  if (type == "object") return v.is_object();
-  if (type == "null") return v.is_null();
-  return true;
+// Models often quote numbers and booleans (string="true"): accept "12" for an
+// integer and "true"/"false" for a boolean when the schema says so.
+void coerce_scalars(const nlohmann::json& schema, nlohmann::json& args) {
+  if (!args.is_object() || !schema.contains("properties") || !schema["properties"].is_object()) return;
+  for (auto& [k, v] : args.items()) {
+    if (!v.is_string() || !schema["properties"].contains(k)) continue;
+    const auto& p = schema["properties"][k];
+    if (!p.is_object() || !p.contains("type") || !p["type"].is_string()) continue;
+    const std::string type = p["type"].get<std::string>();
+    const std::string str = v.get<std::string>();
+    if (type == "integer" && !str.empty() && str.size() < 19 &&
+        str.find_first_not_of("-0123456789") == std::string::npos && str.find('-', 1) == std::string::npos &&
+        str != "-")
+      v = std::stoll(str);
+    else if (type == "boolean" && (str == "true" || str == "false"))
+      v = str == "true";
+  }
 }
 
 }  // namespace
 
-std::string check_arguments(const nlohmann::json& schema, const nlohmann::json& args) {
-  if (!args.is_object()) return "arguments must be an object";
+std::string check_arguments(const nlohmann::json& schema, nlohmann::json& args) {
+  if (!args.is_object()) return "arguments must be an object\n";
+  coerce_scalars(schema, args);
   std::string out;
-  if (schema.contains("required") && schema["required"].is_array())
-    for (const auto& r : schema["required"])
-      if (r.is_string() && !args.contains(r.get<std::string>()))
-        out += "missing required argument '" + r.get<std::string>() + "'\n";
+  for (const auto& e : parsers::validate_json(to_ordered(args), to_ordered(schema)))
+    out += (e.pointer.empty() ? std::string("arguments") : "argument " + e.pointer) + ": " + e.message + "\n";
+  // Unknown keys are usually typos ("pathh"): say so even where the schema allows extras.
   if (schema.contains("properties") && schema["properties"].is_object()) {
     const auto& props = schema["properties"];
     for (const auto& [k, v] : args.items()) {
-      if (!props.contains(k)) {
-        std::string known;
-        for (const auto& [pk, pv] : props.items()) known += (known.empty() ? "" : ", ") + pk;
-        out += "unknown argument '" + k + "' (known: " + known + ")\n";
-        continue;
-      }
-      const auto& p = props[k];
-      if (p.contains("type") && p["type"].is_string() && !type_ok(p["type"].get<std::string>(), v))
-        out += "argument '" + k + "' must be of type " + p["type"].get<std::string>() + " (got " + v.type_name() + ")\n";
+      if (props.contains(k)) continue;
+      std::string known;
+      for (const auto& [pk, pv] : props.items()) known += (known.empty() ? "" : ", ") + pk;
+      out += "unknown argument '" + k + "' (known: " + known + ")\n";
     }
   }
   return out;

@@ -102,8 +102,9 @@ class AgentLoop {
 // The system message of a coding session: instructions + the tool declarations.
 nlohmann::ordered_json make_system_message(const std::string& instructions, const tools::ToolRegistry& registry);
 
-// Checks arguments against a tool's JSON schema: required keys and the types
-// of declared properties. Returns "" when valid, else one line per problem.
-std::string check_arguments(const nlohmann::json& schema, const nlohmann::json& args);
+// Checks arguments against a tool's JSON schema (parsers::validate_json) and
+// names unknown keys. Quoted integers/booleans are converted first where the
+// schema asks for them (args is updated). Returns "" when valid, else one line per problem.
+std::string check_arguments(const nlohmann::json& schema, nlohmann::json& args);
 
 }  // namespace v4rt::agents

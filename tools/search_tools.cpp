@@ -1,10 +1,11 @@
 // list{path?}, glob{pattern}, grep{pattern, path?, glob?}: finding files and
 // text in the workspace, .gitignore respected, binaries skipped.
-#include <regex.h>
+#include <oniguruma.h>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -131,31 +132,51 @@ class GlobTool : public Tool {
   ToolSpec spec_;
 };
 
-// RAII owner of a compiled POSIX regex.
+// Oniguruma wants one process-wide initialisation before the first compile
+// (idempotent; the tokenizer does the same). Note: we cannot use <regex.h>:
+// libonig exports its own regcomp/regexec, which interpose glibc's once
+// Oniguruma is linked into the program.
+void init_oniguruma() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    OnigEncoding encodings[] = {ONIG_ENCODING_UTF8};
+    onig_initialize(encodings, 1);
+  });
+}
+
+// RAII owner of a compiled Oniguruma regex (Perl syntax: \d, \w, \b, (?i) ...).
 class Regex {
  public:
   Regex() = default;
   ~Regex() {
-    if (ok_) regfree(&re_);
+    if (re_) onig_free(re_);
   }
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
   Status compile(const std::string& pattern) {
-    int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-    if (rc != 0) {
-      char buf[256];
-      regerror(rc, &re_, buf, sizeof buf);
-      return Status::InvalidArgument("grep: pattern '" + pattern + "' is not a valid extended regex (" + buf +
+    init_oniguruma();
+    const auto* p = reinterpret_cast<const OnigUChar*>(pattern.data());
+    OnigErrorInfo info{};
+    int r = onig_new(&re_, p, p + pattern.size(), ONIG_OPTION_NONE, ONIG_ENCODING_UTF8, ONIG_SYNTAX_PERL, &info);
+    if (r != ONIG_NORMAL) {
+      re_ = nullptr;
+      OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN] = {};
+      onig_error_code_to_str(msg, r, &info);
+      return Status::InvalidArgument("grep: pattern '" + pattern + "' is not a valid regular expression (" +
+                                     reinterpret_cast<const char*>(msg) +
                                      "); escape special characters such as ( [ { with a backslash");
     }
-    ok_ = true;
     return Status::Ok();
   }
-  bool search(const char* line) const { return regexec(&re_, line, 0, nullptr, 0) == 0; }
+  // Whether the pattern matches somewhere in [begin, end) (one line).
+  bool search(const char* begin, const char* end) const {
+    const auto* b = reinterpret_cast<const OnigUChar*>(begin);
+    const auto* e = reinterpret_cast<const OnigUChar*>(end);
+    return onig_search(re_, b, e, b, e, nullptr, ONIG_OPTION_NONE) >= 0;
+  }
 
  private:
-  regex_t re_{};
-  bool ok_ = false;
+  regex_t* re_ = nullptr;
 };
 
 class GrepTool : public Tool {
@@ -165,13 +186,13 @@ class GrepTool : public Tool {
     spec_.kind = ToolKind::kRead;
     spec_.subject_arg = "path";
     spec_.description =
-        "Search file contents with an extended regular expression (POSIX ERE: use [0-9] rather than \\d). "
+        "Search file contents with a regular expression (Perl syntax: \\d, \\w, \\b, (?i) work). "
         "Searches the workspace or the given file/directory, skipping .gitignore'd and binary files; "
         "glob narrows the files (e.g. **/*.py). Returns path:line:text for each matching line.";
     spec_.parameters = {
         {"type", "object"},
         {"properties",
-         {{"pattern", {{"type", "string"}, {"description", "extended regular expression"}}},
+         {{"pattern", {{"type", "string"}, {"description", "regular expression (Perl syntax)"}}},
           {"path", {{"type", "string"}, {"description", "file or directory to search (default: workspace root)"}}},
           {"glob", {{"type", "string"}, {"description", "only files whose path matches this glob"}}}}},
         {"required", {"pattern"}}};
@@ -221,8 +242,8 @@ class GrepTool : public Tool {
         size_t end = nl == std::string::npos ? text.size() : nl;
         ++line_no;
         if (end > start || nl != std::string::npos) {
-          std::string line = text.substr(start, end - start);
-          if (re.search(line.c_str())) {
+          if (re.search(text.data() + start, text.data() + end)) {
+            std::string line = text.substr(start, end - start);
             if (matches >= kMaxMatches) {
               capped = true;
               break;

@@ -63,9 +63,15 @@ TEST_F(SearchToolsTest, GrepFindsLinesRespectingIgnoresAndBinaries) {
   auto p = call("grep", {{"pattern", "return"}, {"path", "src/util"}});
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->text, "src/util/math.cpp:1:int compute(int x) { return x * 2; }\n");
+  auto perl = call("grep", {{"pattern", "(?i)COMPUTE\\(\\d+\\)"}});
+  ASSERT_TRUE(perl.ok()) << perl.status().to_string();
+  EXPECT_EQ(perl->text, "src/main.cpp:2:  return compute(42);\n");
+  auto anchored = call("grep", {{"pattern", "^int"}, {"path", "src"}});
+  ASSERT_TRUE(anchored.ok());
+  EXPECT_EQ(anchored->text, "src/main.cpp:1:int main() {\nsrc/util/math.cpp:1:int compute(int x) { return x * 2; }\n");
   auto bad = call("grep", {{"pattern", "compute("}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("not a valid extended regex"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("not a valid regular expression"), std::string::npos);
 }
 
 TEST_F(SearchToolsTest, GrepIsFastOnManyFiles) {
