@@ -17,6 +17,7 @@
 #include "agents/local_backend.h"
 #include "agents/replay_backend.h"
 #include "runtime/base/thread_pool.h"
+#include "model/config.h"
 #include "runtime/engine.h"
 
 namespace v4rt::cli {
@@ -78,7 +79,8 @@ int cmd_code(int argc, char** argv) {
   flags.add_bool("continue", &cont, "continue the latest session of this workspace");
   flags.add_bool("list-sessions", &list_sessions, "list saved sessions and exit");
   flags.add_bool("no-compact", &no_compact, "never compact the conversation automatically");
-  flags.add_int("context-limit", &context_limit, "prompt tokens at which compaction starts (0: off)");
+  flags.add_int("context-limit", &context_limit,
+                "context size in tokens; compaction starts at 80% of it (default: the model's max_position_embeddings; 0: off)");
   flags.add_int("repo-context-tokens", &repo_tokens, "token budget of the repository prefix (0: none)");
   flags.add_bool("thinking", &thinking, "thinking mode (--no-thinking: chat mode)");
   flags.add_int("max-steps", &max_steps, "model turns per task");
@@ -150,6 +152,8 @@ int cmd_code(int argc, char** argv) {
     runtime::SamplingParams sp;
     sp.temperature = temperature;
     backend = std::make_unique<agents::LocalBackend>(*engine, model_dir, sp);
+    // Compaction starts near the model's context unless the user chose a limit.
+    if (!flags.was_set("context-limit")) context_limit = engine->config().max_position_embeddings;
   } else {
     return report(Status::InvalidArgument("--backend must be 'local' or 'replay:FILE' (got '" + backend_spec + "')"),
                   "v4rt code --help");
