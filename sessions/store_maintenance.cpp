@@ -1,6 +1,7 @@
 // SessionStore maintenance: LRU eviction under the byte budget, gc and the
 // integrity check.
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -241,8 +242,8 @@ Result<CheckReport> SessionStore::check(bool verify_files) {
   {
     auto st = s.db.prepare(
         "SELECT s.name, s.head, length(s.tokens), p.n_tokens, "
-        "(SELECT count(*) FROM session_points sp WHERE sp.session = s.name AND sp.point = s.head) "
-        "FROM sessions s LEFT JOIN points p ON p.id = s.head");
+        "(SELECT count(*) FROM session_points sp WHERE sp.session = s.name AND sp.point = s.head), "
+        "s.tokens, p.key, s.fp_hash, p.fp_hash FROM sessions s LEFT JOIN points p ON p.id = s.head");
     if (!st) return st.status();
     for (;;) {
       auto r = st->step();
@@ -254,6 +255,17 @@ Result<CheckReport> SessionStore::check(bool verify_files) {
       if (!st->is_null(1)) {
         if (st->is_null(3)) problem(name + ": head point missing");
         else if (st->int64(3) * 4 > st->int64(2)) problem(name + ": head covers more tokens than the session has");
+        else if (st->int64(2) % 4 == 0) {
+          // The head state must be the state of a prefix of the session's own tokens.
+          std::string_view blob = st->blob(5);
+          std::vector<int32_t> toks(blob.size() / 4);
+          if (!toks.empty()) std::memcpy(toks.data(), blob.data(), blob.size());
+          int64_t n = st->int64(3);
+          uint64_t fp = to_u64(st->int64(7));
+          if (st->int64(8) != st->int64(7) ||
+              to_u64(st->int64(6)) != s.point_key(fp, s.chain(fp, toks, n / s.block_tokens), toks, n))
+            problem(name + ": head point is not a state of the session's tokens");
+        }
         if (st->int64(4) != 1) problem(name + ": head point is not linked to the session");
       }
     }
