@@ -153,6 +153,8 @@ TEST(SessionStoreCrash, RandomKills) {
   std::map<std::string, int64_t> committed;  // session -> index of its tokens
   int64_t next = 0;
   int kills_mid_run = 0;
+  int saves_reported = 0;
+  int window_us = 120000;  // kill within this; widened once if a slow build commits nothing
   const int kTrials = 100;
   // Only the gtest child line protocol goes to stdout; gtest's own lines are ignored.
   auto t_start = std::chrono::steady_clock::now();
@@ -160,7 +162,7 @@ TEST(SessionStoreCrash, RandomKills) {
     const int64_t first_of_trial = next;
     Child c = spawn_child(dir.path().string(), next);
     ASSERT_GT(c.pid, 0);
-    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(5000, 120000)(rng)));
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(5000, window_us)(rng)));
     ::kill(c.pid, SIGKILL);
     int status = 0;
     ::waitpid(c.pid, &status, 0);
@@ -175,6 +177,7 @@ TEST(SessionStoreCrash, RandomKills) {
       ASSERT_NE(word, "error") << line;
       if (!(ls >> idx)) continue;
       if (word == "saved") {
+        ++saves_reported;
         committed[cat("c", idx)] = idx;
         max_idx = std::max(max_idx, idx);
       } else if (word == "removing") {
@@ -183,6 +186,7 @@ TEST(SessionStoreCrash, RandomKills) {
         committed[cat("f", idx)] = idx;
       }
     }
+    if (trial == 9 && saves_reported == 0) window_us = 1000000;  // a slow (sanitizer) build: kill later
     // A save may have committed without being reported: start the next child after it.
     next = max_idx + 2;
 
@@ -207,9 +211,9 @@ TEST(SessionStoreCrash, RandomKills) {
   RecordProperty("trials", kTrials);
   RecordProperty("sessions_verified", static_cast<int>(committed.size()));
   EXPECT_GT(kills_mid_run, kTrials / 2);
-  EXPECT_GT(next, 20) << "the child made too little progress to test anything";
-  std::printf("crash test: %d trials, %d killed mid-run, %lld saves attempted, %zu live sessions verified, %.1f s\n",
-              kTrials, kills_mid_run, static_cast<long long>(next), committed.size(), secs);
+  EXPECT_GT(saves_reported, 20) << "the child made too little progress to test anything";
+  std::printf("crash test: %d trials, %d killed mid-run, %d saves reported committed, %zu live sessions verified, %.1f s\n",
+              kTrials, kills_mid_run, saves_reported, committed.size(), secs);
 }
 
 }  // namespace
