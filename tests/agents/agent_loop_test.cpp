@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "../e2e/code_replay_util.h"
+#include "agents/compaction.h"
 #include "agents/replay_backend.h"
 #include "tools/builtin_tools.h"
 #include "tools/file_memory.h"
@@ -169,6 +170,36 @@ TEST_F(AgentLoopTest, CancellationStops) {
   auto r = loop.run(m, {}, nullptr, src.get_token());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->stop_reason, "cancelled");
+}
+
+TEST_F(AgentLoopTest, CompactsNearTheContextLimit) {
+  std::vector<std::string> outs(6, turn("", "", {{"read", {{"path", "a.txt"}}}}));
+  outs.push_back(turn("", "done"));
+  backend_ = ReplayBackend::from_outputs(outs, "t");
+  tools::ToolContext base;
+  base.workspace = ws_.get();
+  base.memory = &memory_;
+  AgentOptions ao;
+  ao.chat.thinking_mode = parsers::ThinkingMode::kThinking;
+  ao.context_limit_tokens = 100;  // the replay estimates bytes / 4: every prompt is over 80%
+  AgentLoop loop(*backend_, registry_, base, policy_, sandbox_.get(), nullptr, nullptr, ao);
+  int compactions = 0;
+  loop.set_compactor([&](nlohmann::ordered_json& m) {
+    ++compactions;
+    size_t before = m.size();
+    std::string what = compact_messages(m, {.keep_tail_messages = 2, .max_summary_bytes = 4000});
+    EXPECT_LE(m.size(), before);
+    return what;
+  });
+  nlohmann::ordered_json m = nlohmann::ordered_json::array();
+  m.push_back(make_system_message("s", registry_));
+  m.push_back({{"role", "user"}, {"content", "t"}});
+  auto r = loop.run(m, {}, &rec_);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->stop_reason, "answered");
+  EXPECT_EQ(compactions, 6);  // before every turn but the first
+  EXPECT_FALSE(rec_.of("compacted").empty());
+  EXPECT_LT(m.size(), 2u + 7u * 2u);
 }
 
 TEST(CheckArgumentsTest, RequiredTypesAndUnknown) {

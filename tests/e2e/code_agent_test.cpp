@@ -111,6 +111,22 @@ TEST_F(CodeAgentE2E, PermissionDenialGoesBackToTheModel) {
   EXPECT_NE(results[0]["output"].get<std::string>().find("permission denied"), std::string::npos);
 }
 
+TEST_F(CodeAgentE2E, PreApprovedCommandsRunNonInteractively) {
+  need_sandbox();
+  make_git_repo(repo_, {{"a.txt", "a\n"}});
+  write_replay(replay_, {turn("", "", {{"shell", {{"command", "echo approved"}}}, {"shell", {{"command", "ls"}}}}),
+                         turn("", "ok")});
+  auto r = run_code(repo_, replay_, state_, "--permission-mode read-only --allow 'shell(echo *)' --output-format stream-json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto perms = of_type(events(r.out), "permission");
+  ASSERT_EQ(perms.size(), 2u);
+  EXPECT_EQ(perms[0]["decision"], "allow");
+  EXPECT_EQ(perms[1]["decision"], "deny");
+  auto results = of_type(events(r.out), "tool_result");
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_NE(results[0]["output"].get<std::string>().find("approved"), std::string::npos);
+}
+
 TEST_F(CodeAgentE2E, DenyRulesFromProjectFileAndFlags) {
   make_git_repo(repo_, {{"a.txt", "a\n"}, {".v4rt/settings.json", R"J({"permissions": {"deny": ["write(secret*)"]}})J"}});
   write_replay(replay_, {
