@@ -125,7 +125,8 @@ int cmd_tokenize(int argc, char** argv) {
       ids.clear();
       for (const json& v : j["ids"]) {
         if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= (*tok)->vocab_size())
-          return bad_line(n, "id " + v.dump() + " is not an integer in [0, " + std::to_string((*tok)->vocab_size()) + ")");
+          return bad_line(n, "id " + v.dump() + " is not an integer in [0, " + std::to_string((*tok)->vocab_size()) +
+                                 ")" + (v4 ? "" : "; DeepSeek-V4 ids need --v4 or a V4 --model"));
         ids.push_back(static_cast<int32_t>(v.get<int64_t>()));
       }
       // Bytes that are not UTF-8 (ids that end inside a character) show as U+FFFD, as in HF's decode.
