@@ -67,6 +67,33 @@ Status add_tensors(const SafetensorsHeader& header, const uint8_t* base, const s
 
 }  // namespace
 
+// Hash of the tensor bytes, sampled: 256 windows of 4 KiB spread evenly over the
+// data region plus its first and last 64 KiB. Two checkpoints with the same
+// shapes but different values (e.g. random weights of two seeds, a fine-tune)
+// then get different identities, so a session store never restores state made
+// by other weights; hashing every byte of a 160 GB checkpoint at each start
+// would cost minutes, the samples cost ~1.2 MB of reads per shard.
+static std::string content_sample_hash(std::span<const uint8_t> file, size_t data_offset) {
+  if (data_offset >= file.size()) return "c0;";
+  std::span<const uint8_t> data = file.subspan(data_offset);
+  constexpr size_t kWindow = 4096, kEdge = 65536, kWindows = 256;
+  uint64_t h = fnv1a64(data.subspan(0, std::min(kEdge, data.size())));
+  if (data.size() > kEdge) {
+    size_t tail = std::min(kEdge, data.size() - kEdge);
+    h ^= fnv1a64(data.subspan(data.size() - tail)) * 0x9E3779B97F4A7C15ull;
+  }
+  if (data.size() > 2 * kEdge + kWindow) {
+    size_t span = data.size() - kWindow;
+    for (size_t i = 0; i < kWindows; ++i) {
+      size_t off = span / kWindows * i;
+      h = (h ^ fnv1a64(data.subspan(off, kWindow))) * 0x100000001B3ull;
+    }
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "c%016" PRIx64 ";", h);
+  return buf;
+}
+
 Weights::Weights() = default;
 Weights::~Weights() = default;
 
@@ -141,6 +168,7 @@ Result<std::unique_ptr<Weights>> Weights::open(const fs::path& dir) {
     std::snprintf(buf, sizeof buf, ":%zu:%016" PRIx64 ";", (*mf)->size(),
                   fnv1a64((*mf)->bytes().subspan(0, static_cast<size_t>(header->data_offset))));
     w->identity_ += path.filename().string() + buf;
+    w->identity_ += content_sample_hash((*mf)->bytes(), static_cast<size_t>(header->data_offset));
     w->files_.push_back(std::move(*mf));
   }
   // The index and the shards must agree.

@@ -98,6 +98,29 @@ TEST(WeightsTest, OpensSingleFileAndViewsTensors) {
   EXPECT_NE(absent.status().message().find("'c'"), std::string::npos);
 }
 
+// Same names, shapes and sizes, different values (two seeds of one preset, a
+// fine-tune): the identity must differ, or a session store would restore state
+// computed with other weights. Sizes cover the edge-only and the sampled paths.
+TEST(WeightsTest, IdentityDependsOnTensorContents) {
+  for (size_t n : {size_t{64}, size_t{1} << 20}) {
+    const std::string header = R"({"w":{"dtype":"U8","shape":[)" + std::to_string(n) +
+                               R"(],"data_offsets":[0,)" + std::to_string(n) + "]}}";
+    auto identity_of = [&](char fill, size_t flip_at) {
+      TempDir dir;
+      std::string data(n, fill);
+      data[flip_at] = static_cast<char>(data[flip_at] ^ 1);
+      write_bytes(dir.path() / "model.safetensors", safetensors_bytes(header, data));
+      auto w = Weights::open(dir.path());
+      EXPECT_TRUE(w.ok()) << w.status().to_string();
+      return w.ok() ? (*w)->identity() : std::string();
+    };
+    const std::string a = identity_of('a', 0);
+    EXPECT_EQ(a, identity_of('a', 0)) << "identity must be stable, n=" << n;
+    EXPECT_NE(a, identity_of('b', 0)) << "n=" << n;
+    EXPECT_NE(a, identity_of('a', n - 1)) << "last byte, n=" << n;
+  }
+}
+
 TEST(WeightsTest, FromBytes) {
   auto w = Weights::from_bytes(safetensors_bytes(R"({"x":{"dtype":"U8","shape":[3],"data_offsets":[0,3]}})", "abc"),
                                "mem");
