@@ -1,5 +1,7 @@
 #include "parsers/tool_call.h"
 
+#include "parsers/py_json.h"
+
 #include <cstdio>
 
 namespace v4rt::parsers {
@@ -33,28 +35,7 @@ nlohmann::ordered_json ParsedMessage::to_json() const {
 std::string python_json_string(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  append_py_json_string(out, s);
   return out;
 }
 
