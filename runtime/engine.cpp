@@ -83,7 +83,6 @@ struct Engine::Impl {
   // The warm state and the tokens fed into it (state->position() == state_tokens.size()).
   std::unique_ptr<model::State> state;
   std::vector<int32_t> state_tokens;
-  std::unique_ptr<model::State> spare;  // MTP rollback copy
   std::vector<float> logits, logits_mid, mtp_logits;
   bool logits_valid = false;  // `logits` are the next-token logits after state_tokens
 
@@ -353,8 +352,8 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
       int32_t draft = Sampler::argmax(im.mtp_logits);
       if (im.options.draft_override_for_testing)
         draft = im.options.draft_override_for_testing(im.state->position() + 1, draft);
-      if (!im.spare) im.spare = std::make_unique<model::State>(*im.state);
-      else *im.spare = *im.state;
+      // O(1) undo point (no copy of the growing KV), restored bit for bit on rejection.
+      im.state->remember();
       trace.logit_positions = {im.state->position()};
       const int32_t pair[2] = {next, draft};
       V4RT_RETURN_IF_ERROR(feed(pair, &trace));
@@ -371,7 +370,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
         commit(next);
       } else {
         // Roll back to before the pair and feed `next` alone.
-        std::swap(im.state, im.spare);
+        check(im.state->rollback(), "MTP rollback without a remembered state");
         im.state_tokens.resize(im.state_tokens.size() - 2);
         im.logits_valid = false;
         V4RT_RETURN_IF_ERROR(feed(std::span<const int32_t>(&next, 1), nullptr));
