@@ -59,6 +59,28 @@ uint64_t SessionStore::Impl::point_key(uint64_t fp_hash, const std::vector<uint6
   return hash64(tokens.subspan(to_u64(nb * block_tokens), to_u64(n - nb * block_tokens)), seed);
 }
 
+Result<std::vector<PrefixMatch>> SessionStore::Impl::matching_points(uint64_t fp_hash,
+                                                                     std::span<const int32_t> tokens,
+                                                                     size_t limit) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const std::vector<uint64_t> ch = chain(fp_hash, tokens, n / block_tokens);
+  auto st = db.prepare(
+      "SELECT id, n_tokens, rows_from, key FROM points WHERE fp_hash = ?1 AND n_tokens <= ?2 "
+      "ORDER BY n_tokens DESC, last_use DESC");
+  if (!st) return st.status();
+  st->bind(1, to_i64(fp_hash)).bind(2, n);
+  std::vector<PrefixMatch> out;
+  while (out.size() < limit) {
+    auto r = st->step();
+    if (!r) return r.status();
+    if (!*r) break;
+    int64_t pn = st->int64(1);
+    if (pn <= 0 || st->int64(2) != pn / block_tokens * block_tokens) continue;  // check() reports it
+    if (to_u64(st->int64(3)) == point_key(fp_hash, ch, tokens, pn)) out.push_back({pn, st->int64(0)});
+  }
+  return out;
+}
+
 void SessionStore::Impl::remove_files(const std::vector<std::string>& files) const {
   for (const auto& f : files) {
     if (Status s = blocks.remove(f); !s.ok()) log(LogLevel::kWarn, s.message() + " (gc will retry)");
@@ -402,24 +424,9 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
 
 Result<PrefixMatch> SessionStore::lookup_longest_prefix(std::string_view fingerprint,
                                                         std::span<const int32_t> tokens) {
-  Impl& s = *impl_;
-  const uint64_t fp = fingerprint_hash(fingerprint);
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  const std::vector<uint64_t> ch = s.chain(fp, tokens, n / s.block_tokens);
-  auto st = s.db.prepare(
-      "SELECT id, n_tokens, rows_from, key FROM points WHERE fp_hash = ?1 AND n_tokens <= ?2 "
-      "ORDER BY n_tokens DESC, last_use DESC");
-  if (!st) return st.status();
-  st->bind(1, to_i64(fp)).bind(2, n);
-  for (;;) {
-    auto r = st->step();
-    if (!r) return r.status();
-    if (!*r) break;
-    int64_t pn = st->int64(1);
-    if (pn <= 0 || st->int64(2) != pn / s.block_tokens * s.block_tokens) continue;  // check() reports it
-    if (to_u64(st->int64(3)) == s.point_key(fp, ch, tokens, pn)) return PrefixMatch{pn, st->int64(0)};
-  }
-  return PrefixMatch{};
+  auto matches = impl_->matching_points(fingerprint_hash(fingerprint), tokens, 1);
+  if (!matches) return matches.status();
+  return matches->empty() ? PrefixMatch{} : matches->front();
 }
 
 namespace {
@@ -537,24 +544,9 @@ Result<RestoreResult> SessionStore::restore_longest(std::string_view fingerprint
   Impl& s = *impl_;
   std::vector<std::string> warnings;
   const uint64_t fp = fingerprint_hash(fingerprint);
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  const std::vector<uint64_t> ch = s.chain(fp, tokens, n / s.block_tokens);
-  std::vector<PrefixMatch> candidates;
-  {
-    auto st = s.db.prepare(
-        "SELECT id, n_tokens, rows_from, key FROM points WHERE fp_hash = ?1 AND n_tokens <= ?2 "
-        "ORDER BY n_tokens DESC, last_use DESC");
-    if (!st) return st.status();
-    st->bind(1, to_i64(fp)).bind(2, n);
-    for (;;) {
-      auto r = st->step();
-      if (!r) return r.status();
-      if (!*r) break;
-      int64_t pn = st->int64(1);
-      if (pn <= 0 || st->int64(2) != pn / s.block_tokens * s.block_tokens) continue;
-      if (to_u64(st->int64(3)) == s.point_key(fp, ch, tokens, pn)) candidates.push_back({pn, st->int64(0)});
-    }
-  }
+  auto matched = s.matching_points(fp, tokens, SIZE_MAX);
+  if (!matched) return matched.status();
+  const std::vector<PrefixMatch>& candidates = *matched;
   std::unordered_set<std::string> bad_files;
   for (const PrefixMatch& m : candidates) {
     // Skip points that use a file already found bad (a longer point failed on it).

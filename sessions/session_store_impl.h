@@ -36,6 +36,10 @@ struct SessionStore::Impl {
   // Key of a point after n tokens given the chain (hash of the tail tokens after the last block).
   uint64_t point_key(uint64_t fp_hash, const std::vector<uint64_t>& chain, std::span<const int32_t> tokens,
                      int64_t n) const;
+  // Saved points whose tokens are a prefix of `tokens`, longest first (most
+  // recently used first among equals); stops after `limit` matches.
+  Result<std::vector<PrefixMatch>> matching_points(uint64_t fp_hash, std::span<const int32_t> tokens,
+                                                   size_t limit);
 
   // Deletes a point row (and its links), decrementing block refcounts; blocks
   // that reach 0 are deleted. Files to unlink after commit go to *files.
