@@ -43,7 +43,17 @@ struct Ctx {
 // y[m, :] = x[m, :] · Wᵀ for m < M. FP8/FP4 weights: with ctx.act_quant the
 // input is quantised to e4m3 per 128 (ue8m0) and the product accumulated per
 // weight block (spec §5.3/5.4); otherwise the weight is dequantised exactly.
+// Every row's result is independent of M (gemm()), so a chunk gives bitwise
+// the values of token-by-token feeding: the FP8/FP4 rounding simulations
+// downstream would otherwise flip on last-bit differences.
 void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y);
+// The same product as one fused dot per output (no decoded copy of a BF16
+// row), for the vocabulary head in decode: memory-bound, and its logits feed
+// no rounding simulation. Equal to linear() up to float reassociation.
+void linear_gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y);
+// gemm.cpp: act_quant quantises x to e4m3 per 128 (K a multiple of 128) and
+// promotes each 128-long partial sum by its scale.
+void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y);
 // y = w · x · rsqrt(mean(x²) + eps), fp32.
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);
 // FP8 e4m3 quantise (block 64 or 128, ue8m0): codes + e8m0 scale bytes; and back.

@@ -22,14 +22,16 @@ void Ctx::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& f
 namespace {
 
 // e4m3 value of x/s clamped to ±448 (x/s exact: s is a power of two).
-inline float fp8_round(float x, float s) {
-  float v = std::fmin(std::fmax(x / s, -448.0f), 448.0f);
-  return e4m3_to_f32(f32_to_e4m3(v));
-}
+inline float fp8_round(float x, float s) { return e4m3_round(std::fmin(std::fmax(x / s, -448.0f), 448.0f)); }
 
 }  // namespace
 
 void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y) {
+  const bool quantized = w.kind == kernels::WKind::kFP8 || w.kind == kernels::WKind::kFP4;
+  gemm(ctx, w, x, M, quantized && ctx.act_quant, y);
+}
+
+void linear_gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y) {
   const int64_t K = w.cols, N = w.rows;
   const bool quantized = w.kind == kernels::WKind::kFP8 || w.kind == kernels::WKind::kFP4;
   const bool aq = quantized && ctx.act_quant;
@@ -130,7 +132,7 @@ void fp8_quantize(const float* x, int64_t n, int64_t block, uint8_t* codes, uint
     scales[b] = pow2_to_e8m0(s);
     for (int64_t i = 0; i < block; ++i) {
       float v = std::fmin(std::fmax(p[i] / s, -448.0f), 448.0f);
-      codes[b * block + i] = f32_to_e4m3(v);
+      codes[b * block + i] = e4m3_encode_exact(e4m3_round(v));
     }
   }
 }
@@ -138,7 +140,8 @@ void fp8_quantize(const float* x, int64_t n, int64_t block, uint8_t* codes, uint
 void fp8_dequantize(const uint8_t* codes, const uint8_t* scales, int64_t n, int64_t block, float* y) {
   for (int64_t b = 0; b < n / block; ++b) {
     const float s = e8m0_to_f32(scales[b]);
-    for (int64_t i = 0; i < block; ++i) y[b * block + i] = e4m3_to_f32(codes[b * block + i]) * s;
+    const float* lut = e4m3_table();
+    for (int64_t i = 0; i < block; ++i) y[b * block + i] = lut[codes[b * block + i]] * s;
   }
 }
 

@@ -226,7 +226,7 @@ struct Model::Impl {
     std::vector<float> y(static_cast<size_t>(cfg.dim)), yn(static_cast<size_t>(cfg.dim));
     hc_head(cfg, *k, hw, x, y.data());
     rms_norm(y.data(), nw.data(), cfg.dim, static_cast<float>(cfg.norm_eps), yn.data());
-    linear(c, head, yn.data(), 1, out);
+    linear_gemv(c, head, yn.data(), 1, out);
   }
   Status chunk(std::span<const int32_t> ids, State& state, float* last_logits, const ForwardTrace* trace) const;
   Status mtp_chunk(const float* hidden, std::span<const int32_t> ids, State& state, float* last_logits,

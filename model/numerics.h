@@ -74,6 +74,49 @@ inline uint8_t f32_to_e4m3(float x) {
   return sign | static_cast<uint8_t>(((rexp + 7) << 3) | man);
 }
 
+// The e4m3fn value nearest to v (ties to even), as a float: the same value as
+// e4m3_to_f32(f32_to_e4m3(v)) for |v| <= 448 (callers clamp), without libm.
+// Normal range: round the fp32 mantissa to 3 bits in the integer domain (a
+// carry moves into the exponent, as it should). Below 2^-6 the quantum is the
+// fixed 2^-9: adding and removing 2^14 rounds there in the FPU's nearest-even.
+inline float e4m3_round(float v) {
+  const uint32_t u = std::bit_cast<uint32_t>(v);
+  const uint32_t sign = u & 0x80000000u, mag = u & 0x7fffffffu;
+  if (mag > 0x7f800000u) return v;  // NaN stays NaN
+  if (mag < 0x3c800000u) {          // |v| < 2^-6
+    const float a = std::bit_cast<float>(mag);
+    const float r = (a + 16384.0f) - 16384.0f;
+    return std::bit_cast<float>(std::bit_cast<uint32_t>(r) | sign);
+  }
+  const uint32_t r = (mag + 0x7ffffu + ((mag >> 20) & 1u)) & ~0xfffffu;
+  return std::bit_cast<float>(r | sign);
+}
+
+// The e4m3fn byte of r, which must be an e4m3 value (e.g. from e4m3_round):
+// f32_to_e4m3(r) without libm.
+inline uint8_t e4m3_encode_exact(float r) {
+  const uint32_t u = std::bit_cast<uint32_t>(r);
+  const uint8_t sign = static_cast<uint8_t>((u >> 24) & 0x80u);
+  const uint32_t mag = u & 0x7fffffffu;
+  if (mag > 0x7f800000u) return 0x7f;
+  if (mag < 0x3c800000u)  // below 2^-6: subnormal, r = code * 2^-9
+    return sign | static_cast<uint8_t>(std::bit_cast<float>(mag) * 512.0f);
+  const uint32_t e = (mag >> 23) - 120;  // biased e4m3 exponent (1..15)
+  return sign | static_cast<uint8_t>((e << 3) | ((mag >> 20) & 7u));
+}
+
+// e4m3_to_f32 of every byte, computed once.
+struct E4m3Table {
+  float v[256];
+  E4m3Table() {
+    for (int i = 0; i < 256; ++i) v[i] = e4m3_to_f32(static_cast<uint8_t>(i));
+  }
+};
+inline const float* e4m3_table() {
+  static const E4m3Table t;
+  return t.v;
+}
+
 // ---- e2m1 (fp4: codes 0..7 = 0, .5, 1, 1.5, 2, 3, 4, 6; bit 3 = sign) ------
 inline float e2m1_to_f32(uint8_t code) {
   constexpr float kMag[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};

@@ -1,6 +1,8 @@
 // AVX2 + FMA variants of the kernels (chosen at run time).
 #include "model/kernels/kernels.h"
 
+#include <algorithm>
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -62,10 +64,62 @@ __attribute__((target("avx2,fma"))) float dot_bf16_avx2(const float* a, const ui
   return r;
 }
 
+// GEMM tile: the 32 activation lanes as 4 vectors by up to 3 weight rows per
+// pass (12 accumulators of the 16 registers); per-lane order is sequential in
+// k, as the oracle.
+template <int NR>
+__attribute__((target("avx2,fma"))) void gemm_tile_avx2_t(const float* x, const float* xs, const float* w,
+                                                          int64_t ldw, int64_t kc, int mr, bool accumulate, float* y,
+                                                          int64_t ldy) {
+  alignas(32) float out[NR][kGemmMr] = {};
+  const int64_t blk = xs != nullptr ? 128 : kc;
+  for (int64_t b0 = 0; b0 < kc; b0 += blk) {
+    __m256 acc[4][NR];
+    for (int v = 0; v < 4; ++v)
+      for (int j = 0; j < NR; ++j) acc[v][j] = _mm256_setzero_ps();
+    for (int64_t k = b0; k < b0 + blk; ++k) {
+      __m256 xv[4];
+      for (int v = 0; v < 4; ++v) xv[v] = _mm256_loadu_ps(x + k * kGemmMr + 8 * v);
+      for (int j = 0; j < NR; ++j) {
+        const __m256 b = _mm256_broadcast_ss(w + j * ldw + k);
+        for (int v = 0; v < 4; ++v) acc[v][j] = _mm256_fmadd_ps(xv[v], b, acc[v][j]);
+      }
+    }
+    for (int v = 0; v < 4; ++v) {
+      const __m256 sv = xs != nullptr ? _mm256_loadu_ps(xs + (b0 / 128) * kGemmMr + 8 * v) : _mm256_set1_ps(1.0f);
+      for (int j = 0; j < NR; ++j) {
+        float* o = &out[j][8 * v];
+        if (xs == nullptr) _mm256_store_ps(o, acc[v][j]);
+        else _mm256_store_ps(o, b0 == 0 ? _mm256_mul_ps(acc[v][j], sv)
+                                        : _mm256_add_ps(_mm256_load_ps(o), _mm256_mul_ps(acc[v][j], sv)));
+      }
+    }
+  }
+  for (int m = 0; m < mr; ++m) {
+    float* yr = y + m * ldy;
+    if (accumulate)
+      for (int j = 0; j < NR; ++j) yr[j] += out[j][m];
+    else
+      for (int j = 0; j < NR; ++j) yr[j] = out[j][m];
+  }
+}
+
+void gemm_tile_avx2(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
+                    bool accumulate, float* y, int64_t ldy) {
+  for (int j0 = 0; j0 < nr; j0 += 3) {
+    const float* wj = w + j0 * ldw;
+    switch (std::min(3, nr - j0)) {
+      case 1: gemm_tile_avx2_t<1>(x, xs, wj, ldw, kc, mr, accumulate, y + j0, ldy); break;
+      case 2: gemm_tile_avx2_t<2>(x, xs, wj, ldw, kc, mr, accumulate, y + j0, ldy); break;
+      default: gemm_tile_avx2_t<3>(x, xs, wj, ldw, kc, mr, accumulate, y + j0, ldy); break;
+    }
+  }
+}
+
 }  // namespace
 
 const Kernels* avx2_kernels() {
-  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic};
+  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic, gemm_tile_avx2};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
   return &k;

@@ -1,6 +1,9 @@
 // AVX-512 variants of the kernels (chosen at run time).
 #include "model/kernels/kernels.h"
 
+#include <array>
+#include <utility>
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
@@ -55,10 +58,71 @@ __attribute__((target("avx512f"))) float dot_bf16_avx512(const float* a, const u
   return r;
 }
 
+// GEMM tile, MV vectors of 16 activation rows by NR weight rows: MV*NR
+// accumulators stay in registers over each 128-long block (the whole kc
+// without activation scales); per-lane order is sequential in k, as the oracle.
+template <int MV, int NR>
+__attribute__((target("avx512f"))) void gemm_tile_avx512_t(const float* x, const float* xs, const float* w,
+                                                           int64_t ldw, int64_t kc, int mr, bool accumulate, float* y,
+                                                           int64_t ldy) {
+  alignas(64) float out[NR][kGemmMr] = {};
+  const int64_t blk = xs != nullptr ? 128 : kc;
+  const float* wr[NR];
+  for (int j = 0; j < NR; ++j) wr[j] = w + j * ldw;
+  for (int64_t b0 = 0; b0 < kc; b0 += blk) {
+    __m512 acc[MV][NR];
+    for (int v = 0; v < MV; ++v)
+      for (int j = 0; j < NR; ++j) acc[v][j] = _mm512_setzero_ps();
+    const int64_t b1 = b0 + blk;
+    for (int64_t k = b0; k < b1; ++k) {
+      __m512 xv[MV];
+      for (int v = 0; v < MV; ++v) xv[v] = _mm512_loadu_ps(x + k * kGemmMr + 16 * v);
+      for (int j = 0; j < NR; ++j) {
+        const __m512 b = _mm512_set1_ps(wr[j][k]);
+        for (int v = 0; v < MV; ++v) acc[v][j] = _mm512_fmadd_ps(xv[v], b, acc[v][j]);
+      }
+    }
+    if (xs == nullptr) {
+      for (int j = 0; j < NR; ++j)
+        for (int v = 0; v < MV; ++v) _mm512_store_ps(&out[j][16 * v], acc[v][j]);
+    } else {
+      for (int v = 0; v < MV; ++v) {
+        const __m512 sv = _mm512_loadu_ps(xs + (b0 / 128) * kGemmMr + 16 * v);
+        for (int j = 0; j < NR; ++j) {
+          float* o = &out[j][16 * v];
+          _mm512_store_ps(o, b0 == 0 ? _mm512_mul_ps(acc[v][j], sv)
+                                     : _mm512_add_ps(_mm512_load_ps(o), _mm512_mul_ps(acc[v][j], sv)));
+        }
+      }
+    }
+  }
+  for (int m = 0; m < mr; ++m) {
+    float* yr = y + m * ldy;
+    if (accumulate)
+      for (int j = 0; j < NR; ++j) yr[j] += out[j][m];
+    else
+      for (int j = 0; j < NR; ++j) yr[j] = out[j][m];
+  }
+}
+
+using TileFn = void (*)(const float*, const float*, const float*, int64_t, int64_t, int, bool, float*, int64_t);
+
+template <int MV, int... J>
+constexpr auto tile_table(std::integer_sequence<int, J...>) {
+  return std::array<TileFn, sizeof...(J)>{gemm_tile_avx512_t<MV, J + 1>...};
+}
+
+void gemm_tile_avx512(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
+                      bool accumulate, float* y, int64_t ldy) {
+  static constexpr auto one = tile_table<1>(std::make_integer_sequence<int, kGemmNr>{});
+  static constexpr auto two = tile_table<2>(std::make_integer_sequence<int, kGemmNr>{});
+  (mr <= 16 ? one : two)[static_cast<size_t>(nr - 1)](x, xs, w, ldw, kc, mr, accumulate, y, ldy);
+}
+
 }  // namespace
 
 const Kernels* avx512_kernels() {
-  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic};
+  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic, gemm_tile_avx512};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx512f")) return nullptr;
   return &k;

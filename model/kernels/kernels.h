@@ -27,6 +27,11 @@ struct QMatrix {
   int64_t block() const { return kind == WKind::kFP8 ? 128 : kind == WKind::kFP4 ? 32 : cols; }
 };
 
+// The GEMM micro-kernel's tile: up to kGemmMr activation rows (one packed
+// panel) by up to kGemmNr weight rows.
+constexpr int kGemmMr = 32;
+constexpr int kGemmNr = 12;
+
 struct Kernels {
   const char* name;
   // Sum of a[i]*b[i] in fp32.
@@ -37,6 +42,15 @@ struct Kernels {
   // values for FP8/FP4, the value itself otherwise), and its block scales
   // (cols/block() of them; none for F32/BF16).
   void (*decode_row)(const QMatrix& w, int64_t n, float* values, float* scales);
+  // One tile of y = x · wᵀ (model/gemm.cpp drives it):
+  //   y[m * ldy + j] (+)= Σ_k x[k * 32 + m] · w[j * ldw + k]   for m < mr ≤ 32, j < nr ≤ kGemmNr, k < kc
+  // x is a packed activation panel [kc][32] (m fastest, lanes ≥ mr zero), w
+  // holds dequantized weight rows. With xs (activation scales [kc/128][32],
+  // kc a multiple of 128) each 128-long partial sum is multiplied by its
+  // row's scale before it is added, as the FP8 GEMM promotes (spec §5.1).
+  // accumulate: add to y instead of overwriting it.
+  void (*gemm_tile)(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
+                    bool accumulate, float* y, int64_t ldy);
 };
 
 const Kernels& scalar_kernels();

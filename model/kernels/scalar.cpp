@@ -39,6 +39,23 @@ float dot_bf16_scalar(const float* a, const uint16_t* w, int64_t n) {
 
 }  // namespace
 
+void gemm_tile_scalar(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
+                      bool accumulate, float* y, int64_t ldy) {
+  const int64_t blk = xs != nullptr ? 128 : kc;
+  for (int j = 0; j < nr; ++j) {
+    for (int m = 0; m < mr; ++m) {
+      float acc = 0.0f;
+      for (int64_t b0 = 0; b0 < kc; b0 += blk) {
+        float part = 0.0f;
+        for (int64_t k = b0; k < b0 + blk; ++k) part += x[k * kGemmMr + m] * w[j * ldw + k];
+        acc += xs != nullptr ? part * xs[(b0 / 128) * kGemmMr + m] : part;
+      }
+      float& out = y[m * ldy + j];
+      out = accumulate ? out + acc : acc;
+    }
+  }
+}
+
 void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scales) {
   const Luts& l = luts();
   const int64_t k = w.cols;
@@ -74,7 +91,7 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
 }
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic};
+  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic, gemm_tile_scalar};
   return k;
 }
 

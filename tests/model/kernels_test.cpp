@@ -103,5 +103,47 @@ TEST(Kernels, DecodeRowMatchesOracleForEveryFormat) {
   }
 }
 
+// gemm_tile of every table against the scalar oracle: every tile shape, with
+// and without activation scales, overwrite and accumulate.
+TEST(Kernels, GemmTileMatchesOracle) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t kc : {int64_t{128}, int64_t{384}}) {
+    std::vector<float> x(static_cast<size_t>(kc * kGemmMr)), xs(static_cast<size_t>(kc / 128 * kGemmMr));
+    std::vector<float> w(static_cast<size_t>(kGemmNr * (kc + 8)));
+    for (float& v : w) v = u(rng);
+    for (float& v : xs) v = std::ldexp(1.0f, static_cast<int>(rng() % 9) - 4);
+    for (int mr : {1, 7, 16, 17, 32}) {
+      std::fill(x.begin(), x.end(), 0.0f);
+      for (int64_t k = 0; k < kc; ++k)
+        for (int m = 0; m < mr; ++m) x[static_cast<size_t>(k * kGemmMr + m)] = u(rng);
+      for (int nr = 1; nr <= kGemmNr; ++nr) {
+        for (const float* scales : {static_cast<const float*>(nullptr), static_cast<const float*>(xs.data())}) {
+          for (bool accumulate : {false, true}) {
+            const int64_t ldy = 20;
+            std::vector<float> want(static_cast<size_t>(kGemmMr * ldy), 0.5f);
+            scalar_kernels().gemm_tile(x.data(), scales, w.data(), kc + 8, kc, mr, nr, accumulate, want.data(), ldy);
+            for (const Kernels* t : tables()) {
+              std::vector<float> got(static_cast<size_t>(kGemmMr * ldy), 0.5f);
+              t->gemm_tile(x.data(), scales, w.data(), kc + 8, kc, mr, nr, accumulate, got.data(), ldy);
+              for (int m = 0; m < kGemmMr; ++m) {
+                for (int j = 0; j < ldy; ++j) {
+                  const size_t i = static_cast<size_t>(m * ldy + j);
+                  if (m >= mr || j >= nr) {
+                    ASSERT_EQ(got[i], 0.5f) << t->name << ": wrote outside the tile";
+                    continue;
+                  }
+                  ASSERT_NEAR(got[i], want[i], 2e-4f * (1.0f + std::fabs(want[i])))
+                      << t->name << " kc=" << kc << " mr=" << mr << " nr=" << nr << " m=" << m << " j=" << j;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace v4rt::model::kernels

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 
 namespace v4rt::model {
@@ -40,6 +41,39 @@ TEST(Numerics, E4m3RoundsMidpointsToEven) {
   EXPECT_EQ(e4m3_to_f32(f32_to_e4m3(1000.0f)), 448.0f);
   // Subnormal midpoint 1.5 * 2^-9 -> 2 * 2^-9 (even).
   EXPECT_EQ(e4m3_to_f32(f32_to_e4m3(1.5f * std::ldexp(1.0f, -9))), 2 * std::ldexp(1.0f, -9));
+}
+
+// The libm-free rounding and encoding agree with the oracle on every float
+// whose bits are a multiple of 37 in [0, 448] (about 29 million, both signs),
+// which visits every binade, every rounding boundary region and ties.
+TEST(Numerics, FastE4m3RoundAndEncodeMatchOracle) {
+  const uint32_t top = std::bit_cast<uint32_t>(448.0f);
+  int64_t checked = 0;
+  for (uint32_t u = 0; u <= top; u += 37) {
+    for (float v : {std::bit_cast<float>(u), -std::bit_cast<float>(u)}) {
+      const uint8_t code = f32_to_e4m3(v);
+      const float want = e4m3_to_f32(code);
+      const float got = e4m3_round(v);
+      ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want)) << "v=" << v;
+      if (want != 0.0f) {
+        ASSERT_EQ(e4m3_encode_exact(got), code) << "v=" << v;
+      }
+      ++checked;
+    }
+  }
+  // Every midpoint between neighbouring codes (ties to even) and the codes themselves.
+  for (int b = 0; b < 0x7e; ++b) {
+    const float lo = e4m3_to_f32(static_cast<uint8_t>(b)), hi = e4m3_to_f32(static_cast<uint8_t>(b + 1));
+    const float mid = (lo + hi) / 2;
+    EXPECT_EQ(e4m3_round(mid), e4m3_to_f32(f32_to_e4m3(mid))) << "mid of code " << b;
+    EXPECT_EQ(e4m3_round(lo), lo);
+    if (b > 0) {
+      EXPECT_EQ(e4m3_encode_exact(lo), b);
+    }
+    EXPECT_EQ(e4m3_table()[b], lo);
+  }
+  EXPECT_TRUE(std::isnan(e4m3_round(NAN)));
+  EXPECT_GT(checked, 20'000'000);
 }
 
 TEST(Numerics, E2m1Table) {

@@ -1,0 +1,104 @@
+// The prefill GEMM: y[M, N] = x[M, K] · dequant(W)ᵀ, with the FP8 activation
+// quantisation of spec §5.1 when asked. Activations are packed once into
+// panels of 32 rows ([K][32], m fastest) so the micro-kernel
+// (Kernels::gemm_tile) broadcasts weights and vectorizes over tokens; weight
+// rows are dequantized once per call, kGemmNr at a time, by the vector row
+// decoders of model/dequant.h (exact values: FP8/FP4 scales are powers of
+// two). Threads split the weight rows. The result of one row of y does not
+// depend on M or on the other rows (per-lane order), so chunking changes no bit.
+#include <algorithm>
+#include <vector>
+
+#include "model/dequant.h"
+#include "model/layers.h"
+#include "model/numerics.h"
+
+namespace v4rt::model {
+namespace {
+
+using kernels::kGemmMr;
+using kernels::kGemmNr;
+using kernels::WKind;
+
+// K columns per micro-kernel call: the 32-row panel slice stays in L1/L2.
+int64_t k_block(int64_t K) { return K <= 512 ? K : 256; }
+
+// Packs rows [mt*32, mt*32+32) of x into xp ([K][32]); with act_quant also
+// quantises them per 128 (ue8m0 scale, e4m3 value of x/s) into xp and xs.
+void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant, float* xp, float* xs) {
+  const int64_t m0 = mt * kGemmMr, mr = std::min<int64_t>(kGemmMr, M - m0);
+  std::fill(xp, xp + K * kGemmMr, 0.0f);
+  if (act_quant) std::fill(xs, xs + (K / 128) * kGemmMr, 0.0f);
+  for (int64_t i = 0; i < mr; ++i) {
+    const float* row = x + (m0 + i) * K;
+    if (!act_quant) {
+      for (int64_t k = 0; k < K; ++k) xp[k * kGemmMr + i] = row[k];
+      continue;
+    }
+    for (int64_t b = 0; b < K / 128; ++b) {
+      const float* p = row + b * 128;
+      float amax = 0.0f;
+      for (int j = 0; j < 128; ++j) amax = std::fmax(amax, std::fabs(p[j]));
+      const float s = fp8_block_scale(amax), inv = 1.0f / s;  // powers of two: x * inv == x / s
+      xs[b * kGemmMr + i] = s;
+      for (int j = 0; j < 128; ++j)
+        xp[(b * 128 + j) * kGemmMr + i] = e4m3_round(std::fmin(std::fmax(p[j] * inv, -448.0f), 448.0f));
+    }
+  }
+}
+
+// Dequantized rows [n0, n0 + nr) of w into out ([nr][K]).
+void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_t nr, float* out) {
+  const int64_t K = w.cols;
+  for (int64_t j = 0; j < nr; ++j) {
+    const int64_t n = n0 + j;
+    float* o = out + j * K;
+    switch (w.kind) {
+      case WKind::kF32: std::copy_n(reinterpret_cast<const float*>(w.data) + n * K, K, o); break;
+      case WKind::kBF16: dq.bf16_row(reinterpret_cast<const uint16_t*>(w.data) + n * K, static_cast<size_t>(K), o); break;
+      case WKind::kFP8: dq.fp8_row(w.data + n * K, w.scale + (n / 128) * w.scale_cols, static_cast<size_t>(K), o); break;
+      case WKind::kFP4: dq.fp4_row(w.data + n * (K / 2), w.scale + n * w.scale_cols, static_cast<size_t>(K), o); break;
+    }
+  }
+}
+
+}  // namespace
+
+void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y) {
+  const int64_t K = w.cols, N = w.rows;
+  const int64_t tiles = (M + kGemmMr - 1) / kGemmMr;
+  const int64_t kb = K / 128;
+  std::vector<float> xp(static_cast<size_t>(tiles * K * kGemmMr));
+  std::vector<float> xs(act_quant ? static_cast<size_t>(tiles * kb * kGemmMr) : 0);
+  ctx.parallel_for(tiles, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t)
+      pack_panel(x, M, K, t, act_quant, xp.data() + t * K * kGemmMr, act_quant ? xs.data() + t * kb * kGemmMr : nullptr);
+  });
+  const DequantKernels& dq = &ctx.k == &kernels::scalar_kernels() ? scalar_dequant() : best_dequant();
+  const int64_t kc = k_block(K);
+  const int64_t blocks = (N + kGemmNr - 1) / kGemmNr;
+  ctx.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<float> wbuf;
+    if (w.kind != WKind::kF32) wbuf.resize(static_cast<size_t>(kGemmNr * K));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t n0 = b * kGemmNr;
+      const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, N - n0));
+      const float* wr = reinterpret_cast<const float*>(w.data) + n0 * K;
+      if (w.kind != WKind::kF32) {
+        dequant_rows(w, dq, n0, nr, wbuf.data());
+        wr = wbuf.data();
+      }
+      for (int64_t k0 = 0; k0 < K; k0 += kc) {
+        const int64_t len = std::min(kc, K - k0);
+        for (int64_t t = 0; t < tiles; ++t) {
+          const int mr = static_cast<int>(std::min<int64_t>(kGemmMr, M - t * kGemmMr));
+          const float* xs_t = act_quant ? xs.data() + (t * kb + k0 / 128) * kGemmMr : nullptr;
+          ctx.k.gemm_tile(xp.data() + (t * K + k0) * kGemmMr, xs_t, wr + k0, K, len, mr, nr, k0 > 0,
+                          y + t * kGemmMr * N + n0, N);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace v4rt::model
