@@ -96,50 +96,74 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
       for (int64_t b = 0; b < nvis; ++b) rows.push_back(comp_dense.data() + b * Dh);
     }
   };
-  // One head: online softmax over blocks of 64 list entries (spec §5.5); the
-  // sink only enters the denominator; then inverse RoPE at the query position.
-  auto attend = [&](int64_t s, int64_t h, const std::vector<const float*>& rows, float* acc) {
-    const int64_t L = static_cast<int64_t>(rows.size());
-    const float* qh = q.data() + (s * H + h) * Dh;
-    float sc[kAttnBlock];
-    float m = -std::numeric_limits<float>::infinity(), l = 0.0f;
-    std::fill(acc, acc + Dh, 0.0f);
+  // Heads [h0, h1) of query s: online softmax over blocks of 64 list entries
+  // (spec §5.5); each row is read once for all the heads; the sink only
+  // enters the denominator; then inverse RoPE at the query position.
+  struct Scratch {
+    std::vector<float> acc, sc, p, m, l, dot;
+  };
+  auto attend = [&](int64_t s, int64_t h0, int64_t h1, const std::vector<const float*>& rows, Scratch& t) {
+    const int64_t L = static_cast<int64_t>(rows.size()), nh = h1 - h0;
+    const float* qs = q.data() + (s * H + h0) * Dh;
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+    t.acc.assign(static_cast<size_t>(nh * Dh), 0.0f);
+    t.sc.resize(static_cast<size_t>(nh * kAttnBlock));
+    t.p.resize(static_cast<size_t>(kAttnBlock * nh));
+    t.m.assign(static_cast<size_t>(nh), kNegInf);
+    t.l.assign(static_cast<size_t>(nh), 0.0f);
+    t.dot.resize(static_cast<size_t>(nh));
     for (int64_t b0 = 0; b0 < L; b0 += kAttnBlock) {
       const int64_t b1 = std::min(L, b0 + kAttnBlock);
-      float bm = -std::numeric_limits<float>::infinity();
       for (int64_t j = b0; j < b1; ++j) {
         const float* r = rows[static_cast<size_t>(j)];
-        const float v = r ? ctx.k.dot(qh, r, Dh) * scale : -std::numeric_limits<float>::infinity();
-        sc[j - b0] = v;
-        bm = std::fmax(bm, v);
+        if (r) ctx.k.dots(r, qs, nh, Dh, t.dot.data());
+        for (int64_t h = 0; h < nh; ++h) t.sc[static_cast<size_t>(h * kAttnBlock + j - b0)] = r ? t.dot[static_cast<size_t>(h)] * scale : kNegInf;
       }
-      const float m2 = std::fmax(m, bm);
-      if (m2 == -std::numeric_limits<float>::infinity()) continue;
-      const float alpha = std::exp(m - m2);
-      l *= alpha;
-      for (int64_t i = 0; i < Dh; ++i) acc[i] *= alpha;
-      for (int64_t j = b0; j < b1; ++j) {
-        const float* r = rows[static_cast<size_t>(j)];
-        if (!r) continue;
-        const float pj = std::exp(sc[j - b0] - m2);
-        l += pj;
-        for (int64_t i = 0; i < Dh; ++i) acc[i] += pj * r[i];
+      bool any = false;
+      for (int64_t h = 0; h < nh; ++h) {
+        const float* sc = t.sc.data() + h * kAttnBlock;
+        float bm = kNegInf;
+        for (int64_t j = b0; j < b1; ++j) bm = std::fmax(bm, sc[j - b0]);
+        float& m = t.m[static_cast<size_t>(h)];
+        float& l = t.l[static_cast<size_t>(h)];
+        const float m2 = std::fmax(m, bm);
+        if (m2 == kNegInf) {  // nothing visible yet in this head: the block adds nothing
+          for (int64_t j = b0; j < b1; ++j) t.p[static_cast<size_t>((j - b0) * nh + h)] = 0.0f;
+          continue;
+        }
+        any = true;
+        const float alpha = std::exp(m - m2);
+        l *= alpha;
+        float* acc = t.acc.data() + h * Dh;
+        for (int64_t i = 0; i < Dh; ++i) acc[i] *= alpha;
+        for (int64_t j = b0; j < b1; ++j) {
+          const float pj = rows[static_cast<size_t>(j)] ? std::exp(sc[j - b0] - m2) : 0.0f;
+          if (rows[static_cast<size_t>(j)]) l += pj;
+          t.p[static_cast<size_t>((j - b0) * nh + h)] = pj;
+        }
+        m = m2;
       }
-      m = m2;
+      if (!any) continue;
+      for (int64_t j = b0; j < b1; ++j)
+        if (const float* r = rows[static_cast<size_t>(j)]) ctx.k.axpys(r, t.p.data() + (j - b0) * nh, nh, t.acc.data(), Dh);
     }
-    l += std::exp(w.sink[h] - m);
-    float* oh = o.data() + (s * H + h) * Dh;
-    for (int64_t i = 0; i < Dh; ++i) oh[i] = acc[i] / l;
-    w.rope.apply(oh + Dh - R, p0 + s, true);
+    for (int64_t h = 0; h < nh; ++h) {
+      const float l = t.l[static_cast<size_t>(h)] + std::exp(w.sink[h0 + h] - t.m[static_cast<size_t>(h)]);
+      const float* acc = t.acc.data() + h * Dh;
+      float* oh = o.data() + (s * H + h0 + h) * Dh;
+      for (int64_t i = 0; i < Dh; ++i) oh[i] = acc[i] / l;
+      w.rope.apply(oh + Dh - R, p0 + s, true);
+    }
   };
   const int64_t threads = ctx.pool ? ctx.pool->size() : 1;
   if (S >= threads) {  // prefill: queries in parallel
     ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
       std::vector<const float*> rows;
-      std::vector<float> own, acc(static_cast<size_t>(Dh));
+      std::vector<float> own;
+      Scratch t;
       for (int64_t s = s0; s < s1; ++s) {
         build_rows(s, rows, own);
-        for (int64_t h = 0; h < H; ++h) attend(s, h, rows, acc.data());
+        attend(s, 0, H, rows, t);
       }
     });
   } else {  // decode: heads in parallel
@@ -148,8 +172,8 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
     for (int64_t s = 0; s < S; ++s) {
       build_rows(s, rows, own);
       ctx.parallel_for(H, [&](int64_t h0, int64_t h1) {
-        std::vector<float> acc(static_cast<size_t>(Dh));
-        for (int64_t h = h0; h < h1; ++h) attend(s, h, rows, acc.data());
+        Scratch t;
+        attend(s, h0, h1, rows, t);
       });
     }
   }

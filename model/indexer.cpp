@@ -40,18 +40,6 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
   selected.assign(static_cast<size_t>(S), {});
   const ForwardTrace* trace = ctx.trace;
   const bool traced = trace != nullptr && static_cast<bool>(trace->on_indexer);
-  // Scores of query s over entries [b0, b1).
-  auto score = [&](int64_t s, int64_t b0, int64_t b1, float* out) {
-    const float* wq = wts.data() + s * Hi;
-    for (int64_t b = b0; b < b1; ++b) {
-      float acc = 0.0f;
-      for (int64_t h = 0; h < Hi; ++h) {
-        const float v = ctx.k.dot(q.data() + (s * Hi + h) * Di, keys.data() + b * Di, Di);
-        acc += std::fmax(v, 0.0f) * wq[h];
-      }
-      out[b] = acc;
-    }
-  };
   auto select = [&](int64_t s, std::vector<float>& scores, std::vector<float>& padded, std::vector<int32_t>& order) {
     const int64_t p = p0 + s;
     const int64_t nvis = static_cast<int64_t>(scores.size());
@@ -71,25 +59,36 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
     selected[static_cast<size_t>(s)] = order;
   };
   auto visible = [&](int64_t s) { return std::min<int64_t>((p0 + s + 1) / ratio, n_keys); };
-  const int64_t threads = ctx.pool ? ctx.pool->size() : 1;
-  if (S >= threads && !traced) {  // prefill: queries in parallel
-    ctx.parallel_for(S, [&](int64_t s0, int64_t s1) {
+  // Queries go in tiles: one GEMM of the tile's Hi·T head queries against the
+  // keys visible to its last query (linear(): each score is independent of
+  // the tile, so chunking changes no bit), then score = Σ_h relu(q_h·k)·w_h
+  // and top-k per query. T bounds the head-score buffer to ~4M floats.
+  const int64_t tile = std::clamp<int64_t>((int64_t{1} << 22) / std::max<int64_t>(1, Hi * n_keys), 1, S);
+  std::vector<float> dots;
+  for (int64_t t0 = 0; t0 < S; t0 += tile) {
+    const int64_t t1 = std::min(S, t0 + tile), nk = visible(t1 - 1);
+    if (nk > 0) {
+      const QMatrix km{kernels::WKind::kF32, nk, Di, reinterpret_cast<const uint8_t*>(keys.data()), nullptr, 0};
+      dots.resize(static_cast<size_t>((t1 - t0) * Hi * nk));
+      linear(ctx, km, q.data() + t0 * Hi * Di, (t1 - t0) * Hi, dots.data());
+    }
+    auto run = [&](int64_t s0, int64_t s1) {
       std::vector<float> scores, padded;
       std::vector<int32_t> order;
       for (int64_t s = s0; s < s1; ++s) {
-        scores.assign(static_cast<size_t>(visible(s)), 0.0f);
-        score(s, 0, visible(s), scores.data());
+        const int64_t nv = visible(s);
+        scores.assign(static_cast<size_t>(nv), 0.0f);
+        const float* wq = wts.data() + s * Hi;
+        for (int64_t h = 0; h < Hi; ++h) {
+          const float* d = dots.data() + ((s - t0) * Hi + h) * nk;
+          const float wh = wq[h];
+          for (int64_t b = 0; b < nv; ++b) scores[static_cast<size_t>(b)] += (d[b] > 0.0f ? d[b] : 0.0f) * wh;
+        }
         select(s, scores, padded, order);
       }
-    });
-  } else {  // decode (or traced): entries in parallel, selection on this thread
-    std::vector<float> scores, padded;
-    std::vector<int32_t> order;
-    for (int64_t s = 0; s < S; ++s) {
-      scores.assign(static_cast<size_t>(visible(s)), 0.0f);
-      ctx.parallel_for(visible(s), [&](int64_t b0, int64_t b1) { score(s, b0, b1, scores.data()); }, 64);
-      select(s, scores, padded, order);
-    }
+    };
+    if (traced) run(t0, t1);
+    else ctx.parallel_for(t1 - t0, [&](int64_t a, int64_t b) { run(t0 + a, t0 + b); });
   }
 }
 

@@ -151,7 +151,8 @@ struct MoeWeights {
   ExpertWeights shared;
 };
 // x: [S, D] (ffn_norm output) -> out [S, D].
-void moe_run(const Ctx& ctx, const MoeWeights& w, const float* x, const int32_t* ids, int64_t S, float* out);
+void moe_run(const Ctx& ctx, int layer, int64_t p0, const MoeWeights& w, const float* x, const int32_t* ids, int64_t S,
+             float* out);
 
 // ---- blocks (model.cpp) ----------------------------------------------------------
 struct BlockWeights {

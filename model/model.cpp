@@ -251,7 +251,7 @@ void block_run(const Ctx& ctx, const BlockWeights& w, float* X, const int32_t* i
       }
     });
     if (sub == 0) attention_run(ctx, w.layer, w.attn, yn.data(), S, p0, st, a.data());
-    else moe_run(ctx, w.moe, yn.data(), ids, S, a.data());
+    else moe_run(ctx, w.layer, p0, w.moe, yn.data(), ids, S, a.data());
     for (int64_t s = 0; s < S; ++s) {
       hc_post(cfg, a.data() + s * D, X + s * CD, post.data() + s * C, comb.data() + s * C * C, xn.data());
       std::memcpy(X + s * CD, xn.data(), static_cast<size_t>(CD) * 4);

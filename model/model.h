@@ -50,6 +50,8 @@ struct ForwardTrace {
   std::function<void(int layer, int64_t pos, std::span<const float> hc)> on_block;
   // Indexer (CSA layers): the scores of the visible entries and the selected ids (best first).
   std::function<void(int layer, int64_t pos, std::span<const float> scores, std::span<const int32_t> topk)> on_indexer;
+  // Routed MoE layers: the biased gate scores of every expert and the chosen ones.
+  std::function<void(int layer, int64_t pos, std::span<const float> scores, std::span<const int32_t> selected)> on_moe;
   // The final hc state (what the head receives) per position.
   std::function<void(int64_t pos, std::span<const float> hc)> on_hidden;
 };

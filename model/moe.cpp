@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/layers.h"
+#include "model/model.h"
 
 namespace v4rt::model {
 namespace {
@@ -36,7 +37,8 @@ void expert_run(const Ctx& ctx, const ExpertWeights& e, const float* x, int64_t 
 
 }  // namespace
 
-void moe_run(const Ctx& ctx, const MoeWeights& w, const float* x, const int32_t* ids, int64_t S, float* out) {
+void moe_run(const Ctx& ctx, int layer, int64_t p0, const MoeWeights& w, const float* x, const int32_t* ids, int64_t S,
+             float* out) {
   const Config& cfg = ctx.cfg;
   const int64_t D = cfg.dim, E = cfg.n_routed_experts, k = cfg.n_activated_experts;
   std::vector<float> logits(static_cast<size_t>(S * E));
@@ -71,6 +73,8 @@ void moe_run(const Ctx& ctx, const MoeWeights& w, const float* x, const int32_t*
         biased[static_cast<size_t>(e)] = scores[static_cast<size_t>(e)] + (w.bias ? w.bias[e] : 0.0f);
       topk_like_torch(biased.data(), E, k, order);
       for (int64_t j = 0; j < k; ++j) sel[j] = order[static_cast<size_t>(j)];
+      if (ctx.trace != nullptr && ctx.trace->on_moe)
+        ctx.trace->on_moe(layer, p0 + s, biased, std::span<const int32_t>(sel, static_cast<size_t>(k)));
     }
     float* ws = wts.data() + s * k;
     float sum = 0.0f;

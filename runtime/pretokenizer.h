@@ -77,8 +77,9 @@ class PreTokenizer {
 
   // The fast path on non-ASCII text: the same scanner over code points whose
   // classes (\p{L}, \p{M}, \p{N}, [\p{P}\p{S}], \s, the CJK split's class)
-  // come from Oniguruma itself: a table for the BMP built at load, other
-  // planes asked per character.
+  // come from Oniguruma itself, through TokenizerRegex (so widened to Unicode
+  // 16 as the regexes are): a table for the BMP built at load, other planes
+  // asked per character.
   Status build_unicode_classes();
   uint16_t unicode_class(uint32_t cp) const;
   uint16_t unicode_class_slow(uint32_t cp) const;

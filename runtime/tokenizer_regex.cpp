@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "runtime/unicode16_pattern.h"
+
 namespace v4rt::runtime {
 namespace {
 
@@ -39,9 +41,10 @@ struct RegionGuard {
 
 Result<TokenizerRegex> TokenizerRegex::compile(std::string_view pattern) {
   init_oniguruma();
+  const std::string widened = widen_to_unicode16(pattern);
   regex_t* re = nullptr;
   OnigErrorInfo info{};
-  int r = onig_new(&re, bytes(pattern), bytes(pattern) + pattern.size(), ONIG_OPTION_NONE,
+  int r = onig_new(&re, bytes(widened), bytes(widened) + widened.size(), ONIG_OPTION_NONE,
                    ONIG_ENCODING_UTF8, ONIG_SYNTAX_ONIGURUMA, &info);
   if (r != ONIG_NORMAL) {
     OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN] = {};

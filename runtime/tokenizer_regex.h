@@ -1,7 +1,9 @@
 // TokenizerRegex: one compiled Oniguruma pattern, used by the tokenizer's Split
 // pre-tokenizers exactly as Hugging Face `tokenizers` uses it (UTF-8 encoding,
 // Oniguruma syntax, no options), so Unicode classes such as \s, \p{L}, \p{N}
-// mean what they mean there (e.g. U+0085 is \s).
+// mean what they mean there (e.g. U+0085 is \s). General categories, \d and \w
+// are first widened to Unicode 16.0, the tables of the Oniguruma in
+// tokenizers@0.23.2 (widen_to_unicode16, runtime/unicode16_pattern.h).
 // Thread-safe: a compiled pattern is immutable; concurrent searches are fine.
 #pragma once
 

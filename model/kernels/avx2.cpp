@@ -116,10 +116,44 @@ void gemm_tile_avx2(const float* x, const float* xs, const float* w, int64_t ldw
   }
 }
 
+__attribute__((target("avx2,fma"))) void dots_avx2(const float* r, const float* q, int64_t nq, int64_t n, float* out) {
+  for (int64_t h0 = 0; h0 < nq; h0 += 8) {
+    const int64_t hn = std::min<int64_t>(8, nq - h0);
+    __m256 acc[8];
+    for (int h = 0; h < 8; ++h) acc[h] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 rv = _mm256_loadu_ps(r + i);
+      for (int h = 0; h < hn; ++h) acc[h] = _mm256_fmadd_ps(_mm256_loadu_ps(q + (h0 + h) * n + i), rv, acc[h]);
+    }
+    for (int h = 0; h < hn; ++h) {
+      __m128 x = _mm_add_ps(_mm256_castps256_ps128(acc[h]), _mm256_extractf128_ps(acc[h], 1));
+      x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+      x = _mm_add_ss(x, _mm_shuffle_ps(x, x, 1));
+      float s = _mm_cvtss_f32(x);
+      for (int64_t t = i; t < n; ++t) s = __builtin_fmaf(q[(h0 + h) * n + t], r[t], s);
+      out[h0 + h] = s;
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) void axpys_avx2(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 rv = _mm256_loadu_ps(r + i);
+    for (int64_t h = 0; h < np; ++h) {
+      float* a = acc + h * n + i;
+      _mm256_storeu_ps(a, _mm256_fmadd_ps(_mm256_set1_ps(p[h]), rv, _mm256_loadu_ps(a)));
+    }
+  }
+  for (; i < n; ++i)
+    for (int64_t h = 0; h < np; ++h) acc[h * n + i] = __builtin_fmaf(p[h], r[i], acc[h * n + i]);
+}
+
 }  // namespace
 
 const Kernels* avx2_kernels() {
-  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic, gemm_tile_avx2};
+  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic, gemm_tile_avx2, dots_avx2, axpys_avx2};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
   return &k;

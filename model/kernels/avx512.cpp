@@ -1,6 +1,7 @@
 // AVX-512 variants of the kernels (chosen at run time).
 #include "model/kernels/kernels.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -119,10 +120,58 @@ void gemm_tile_avx512(const float* x, const float* xs, const float* w, int64_t l
   (mr <= 16 ? one : two)[static_cast<size_t>(nr - 1)](x, xs, w, ldw, kc, mr, accumulate, y, ldy);
 }
 
+// Up to 8 heads per pass, the row chunk loaded once for all of them; each
+// head's sum in dot_avx512's order (so attention scores keep their bits).
+__attribute__((target("avx512f"))) void dots_avx512(const float* r, const float* q, int64_t nq, int64_t n, float* out) {
+  for (int64_t h0 = 0; h0 < nq; h0 += 8) {
+    const int hn = static_cast<int>(std::min<int64_t>(8, nq - h0));
+    const float* qh = q + h0 * n;
+    __m512 s0[8], s1[8];
+    for (int h = 0; h < 8; ++h) s0[h] = s1[h] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+      const __m512 r0 = _mm512_loadu_ps(r + i), r1 = _mm512_loadu_ps(r + i + 16);
+      for (int h = 0; h < hn; ++h) {
+        s0[h] = _mm512_fmadd_ps(_mm512_loadu_ps(qh + h * n + i), r0, s0[h]);
+        s1[h] = _mm512_fmadd_ps(_mm512_loadu_ps(qh + h * n + i + 16), r1, s1[h]);
+      }
+    }
+    for (; i + 16 <= n; i += 16) {
+      const __m512 r0 = _mm512_loadu_ps(r + i);
+      for (int h = 0; h < hn; ++h) s0[h] = _mm512_fmadd_ps(_mm512_loadu_ps(qh + h * n + i), r0, s0[h]);
+    }
+    for (int h = 0; h < hn; ++h) {
+      alignas(64) float lanes[16];
+      _mm512_store_ps(lanes, _mm512_add_ps(s0[h], s1[h]));
+      float s = 0.0f;
+      for (float v : lanes) s += v;
+      for (int64_t t = i; t < n; ++t) s = __builtin_fmaf(qh[h * n + t], r[t], s);
+      out[h0 + h] = s;
+    }
+  }
+}
+
+// acc += p·r as a multiply then an add (two roundings), as the plain loop it replaces.
+__attribute__((target("avx512f"))) void axpys_avx512(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 rv = _mm512_loadu_ps(r + i);
+    for (int64_t h = 0; h < np; ++h) {
+      float* a = acc + h * n + i;
+      _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), _mm512_mul_ps(_mm512_set1_ps(p[h]), rv)));
+    }
+  }
+  for (; i < n; ++i)
+    for (int64_t h = 0; h < np; ++h) {
+      const float prod = p[h] * r[i];
+      acc[h * n + i] += prod;
+    }
+}
+
 }  // namespace
 
 const Kernels* avx512_kernels() {
-  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic, gemm_tile_avx512};
+  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic, gemm_tile_avx512, dots_avx512, axpys_avx512};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx512f")) return nullptr;
   return &k;

@@ -51,6 +51,10 @@ struct Kernels {
   // accumulate: add to y instead of overwriting it.
   void (*gemm_tile)(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
                     bool accumulate, float* y, int64_t ldy);
+  // Attention over shared rows (one KV row serves every head of a query):
+  // out[h] = Σ_i q[h * n + i] · r[i] for h < nq, and acc[h * n + i] += p[h] · r[i].
+  void (*dots)(const float* r, const float* q, int64_t nq, int64_t n, float* out);
+  void (*axpys)(const float* r, const float* p, int64_t np, float* acc, int64_t n);
 };
 
 const Kernels& scalar_kernels();

@@ -56,6 +56,19 @@ void gemm_tile_scalar(const float* x, const float* xs, const float* w, int64_t l
   }
 }
 
+void dots_scalar(const float* r, const float* q, int64_t nq, int64_t n, float* out) {
+  for (int64_t h = 0; h < nq; ++h) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; ++i) s += q[h * n + i] * r[i];
+    out[h] = s;
+  }
+}
+
+void axpys_scalar(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
+  for (int64_t h = 0; h < np; ++h)
+    for (int64_t i = 0; i < n; ++i) acc[h * n + i] += p[h] * r[i];
+}
+
 void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scales) {
   const Luts& l = luts();
   const int64_t k = w.cols;
@@ -91,7 +104,7 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
 }
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic, gemm_tile_scalar};
+  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic, gemm_tile_scalar, dots_scalar, axpys_scalar};
   return k;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -118,7 +120,18 @@ Status run_case(const model::Model& m, const GoldenCase& c, GoldenOutputs& out, 
       if (list[i] == key)
         std::copy(x.begin(), x.end(), dst.begin() + (static_cast<int64_t>(layer) * static_cast<int64_t>(list.size()) + static_cast<int64_t>(i)) * CD);
   };
+  const int64_t T0 = static_cast<int64_t>(c.decode.size()) - 1;
+  out.decode_margin.assign(static_cast<size_t>(std::max<int64_t>(T0, 0)), std::numeric_limits<double>::infinity());
+  out.mtp_margin = out.decode_margin;
+  auto note_margin = [&](std::vector<double>& where, double m) {
+    if (step >= 0 && step < static_cast<int64_t>(where.size()))
+      where[static_cast<size_t>(step)] = std::min(where[static_cast<size_t>(step)], m);
+  };
+  tr.on_moe = [&](int, int64_t, std::span<const float> scores, std::span<const int32_t> sel) {
+    note_margin(out.decode_margin, topk_margin(scores, static_cast<int64_t>(sel.size())));
+  };
   tr.on_indexer = [&](int layer, int64_t pos, std::span<const float> scores, std::span<const int32_t> topk) {
+    note_margin(out.decode_margin, topk_margin(scores, static_cast<int64_t>(topk.size())));
     if (step < 0) {
       if (std::find(c.probe_pos.begin(), c.probe_pos.end(), pos) == c.probe_pos.end()) return;
       out.idx_prefill[layer].emplace_back(topk.begin(), topk.end());
@@ -158,12 +171,26 @@ Status run_case(const model::Model& m, const GoldenCase& c, GoldenOutputs& out, 
     out.decode.insert(out.decode.end(), logits.begin(), logits.end());
     if (m.has_mtp()) {
       std::span<const float> h(hidden.data() + (N - 1) * CD, static_cast<size_t>(CD));
-      V4RT_RETURN_IF_ERROR(
-          m.forward_mtp_hidden(h, std::span<const int32_t>(&c.decode[static_cast<size_t>(j + 1)], 1), *state, logits));
+      model::ForwardTrace mt;
+      mt.on_moe = [&](int, int64_t, std::span<const float> scores, std::span<const int32_t> sel) {
+        note_margin(out.mtp_margin, topk_margin(scores, static_cast<int64_t>(sel.size())));
+      };
+      V4RT_RETURN_IF_ERROR(m.forward_mtp_hidden(h, std::span<const int32_t>(&c.decode[static_cast<size_t>(j + 1)], 1),
+                                                *state, logits, &mt));
       out.mtp_decode.insert(out.mtp_decode.end(), logits.begin(), logits.end());
     }
   }
   return Status::Ok();
+}
+
+double topk_margin(std::span<const float> scores, int64_t k) {
+  if (k <= 0 || k >= static_cast<int64_t>(scores.size())) return std::numeric_limits<double>::infinity();
+  std::vector<float> v(scores.begin(), scores.end());
+  std::nth_element(v.begin(), v.begin() + k, v.end(), std::greater<float>());
+  const float next = v[static_cast<size_t>(k)];
+  const float last = *std::min_element(v.begin(), v.begin() + k);
+  const double scale = std::max({std::fabs(static_cast<double>(last)), std::fabs(static_cast<double>(next)), 1e-30});
+  return (static_cast<double>(last) - static_cast<double>(next)) / scale;
 }
 
 }  // namespace v4rt::testing

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,14 @@ struct GoldenOutputs {
   // layer -> rows of selected ids (prefill probes then decode steps), scores
   std::map<int, std::vector<std::vector<int32_t>>> idx_prefill, idx_decode;
   std::map<int, std::vector<std::vector<float>>> idx_prefill_scores, idx_decode_scores;
+  // Per decode step: the smallest relative gap between the last chosen and
+  // the first rejected score of any routed MoE gate or indexer top-k of the
+  // main model (decode_margin) or of the MTP block (mtp_margin). A near tie
+  // (tiny gap) is where a last-bit difference may choose differently.
+  std::vector<double> decode_margin, mtp_margin;
 };
+// The relative gap between the k-th and (k+1)-th largest of `scores` (+inf when k >= size).
+double topk_margin(std::span<const float> scores, int64_t k);
 
 struct GoldenCase {
   std::filesystem::path dir;        // golden/<variant>/N<len>

@@ -3,6 +3,9 @@
 // random strings over many Unicode blocks) must get identical ids from
 // runtime::Tokenizer and from npm tokenizers@0.23.2 run by node as a real
 // subprocess (tests/runtime/hf_tokenize.js), and identical decoded text.
+// No text is excused: characters assigned after Unicode 14 (our libonig's
+// tables) get their Unicode 16 classes, as in HF's engine, and the classes
+// themselves are compared with HF's over all code points (hf_classes.js).
 // Skips, saying how to install them, when node or the package is missing.
 #include <gtest/gtest.h>
 
@@ -146,66 +149,22 @@ std::vector<HfResult> run_hf(const fs::path& tokenizer_json, const std::vector<s
   return out;
 }
 
-// Known skew: Debian's Oniguruma 6.9.8 has Unicode 14 tables, the engine in
-// the npm binary newer ones, so characters assigned since (e.g. U+1FA77 🩷,
-// a symbol there, unassigned here) may split differently. A text with a
-// character our Oniguruma calls unassigned is counted, not failed.
-bool has_unassigned(const std::string& text) {
-  auto cn = TokenizerRegex::compile("\\p{Cn}");
-  std::vector<std::pair<size_t, size_t>> m;
-  if (cn.ok()) cn->find_all(text, m);
-  return !m.empty();
-}
-
-std::string without_unassigned(const std::string& text) {
-  auto cn = TokenizerRegex::compile("\\p{Cn}");
-  std::vector<std::pair<size_t, size_t>> m;
-  if (cn.ok()) cn->find_all(text, m);
-  std::string out;
-  size_t prev = 0;
-  for (auto [b, e] : m) {
-    out.append(text, prev, b - prev);
-    prev = e;
-  }
-  out.append(text, prev, std::string::npos);
-  return out;
-}
-
 void expect_parity(const Tokenizer& tok, const fs::path& hf_json, const std::vector<std::string>& texts) {
   const std::vector<HfResult> hf = run_hf(hf_json, texts);
   int mismatches = 0;
-  std::vector<std::string> skewed;  // texts that differ and hold characters unassigned here
-  auto report = [&](const std::string& text, const std::vector<int32_t>& ids, const std::string& decoded,
-                    const HfResult& want) {
-    if (++mismatches > 5) return;
-    std::string got, exp;
-    for (int32_t id : ids) got += std::to_string(id) + " ";
-    for (int32_t id : want.ids) exp += std::to_string(id) + " ";
-    ADD_FAILURE() << json(text).dump().substr(0, 400) << "\n  v4rt: " << got.substr(0, 400)
-                  << "\n  hf:   " << exp.substr(0, 400) << "\n  decode equal to hf: " << (decoded == want.decoded);
-  };
   for (size_t i = 0; i < texts.size() && i < hf.size(); ++i) {
     const std::vector<int32_t> ids = tok.encode(texts[i]);
     const std::string decoded = tok.decode(ids);
     EXPECT_EQ(decoded, texts[i]) << "round trip of text " << i;
     if (ids == hf[i].ids && decoded == hf[i].decoded) continue;
-    if (has_unassigned(texts[i])) skewed.push_back(texts[i]);
-    else report(texts[i], ids, decoded, hf[i]);
-  }
-  // Each skewed text must agree once its unassigned characters are taken out.
-  std::vector<std::string> stripped;
-  for (const std::string& s : skewed) stripped.push_back(without_unassigned(s));
-  const std::vector<HfResult> hf2 = stripped.empty() ? std::vector<HfResult>{} : run_hf(hf_json, stripped);
-  for (size_t i = 0; i < stripped.size() && i < hf2.size(); ++i) {
-    const std::vector<int32_t> ids = tok.encode(stripped[i]);
-    const std::string decoded = tok.decode(ids);
-    if (ids != hf2[i].ids || decoded != hf2[i].decoded) report(stripped[i], ids, decoded, hf2[i]);
+    if (++mismatches > 5) continue;
+    std::string got, exp;
+    for (int32_t id : ids) got += std::to_string(id) + " ";
+    for (int32_t id : hf[i].ids) exp += std::to_string(id) + " ";
+    ADD_FAILURE() << json(texts[i]).dump().substr(0, 400) << "\n  v4rt: " << got.substr(0, 400)
+                  << "\n  hf:   " << exp.substr(0, 400) << "\n  decode equal to hf: " << (decoded == hf[i].decoded);
   }
   EXPECT_EQ(mismatches, 0) << "of " << texts.size() << " texts";
-  if (!skewed.empty())
-    std::printf("note: %zu of %zu texts differ only where they hold characters unassigned in Oniguruma 6.9.8's "
-                "Unicode 14 tables (known skew, see docs/tokenizer.md); without those characters they agree\n",
-                skewed.size(), texts.size());
 }
 
 TEST(TokenizerParity, DeepSeekV3MatchesHuggingFace) {
@@ -250,6 +209,89 @@ TEST(TokenizerParity, V4SpecialTokensMatchHuggingFace) {
   std::vector<std::string> texts = hand_corpus();
   for (std::string& s : random_corpus(4, 1500, specials)) texts.push_back(std::move(s));
   expect_parity(**tok, v4_json, texts);
+}
+
+// Characters assigned after Unicode 14.0 (the tables of Debian 12's libonig)
+// up to 16.0 (those of the Oniguruma in tokenizers@0.23.2), of every class
+// that changed, in contexts where the class decides the split (after a
+// space, a letter, a digit, punctuation).
+std::vector<std::string> post_unicode14_corpus() {
+  const uint32_t chars[] = {
+      0x1FA77, 0x1FADA, 0x1F776, 0x1F6DC, 0x2427, 0x31EF, 0x1CC00, 0x10D8E,            // S (15.0, 16.0)
+      0x1C89, 0x1C8A, 0xA7CB, 0x10D50, 0x1DF25, 0x1E030, 0x105C0, 0x31350, 0x2EBF0,    // L
+      0x2B739, 0x0897, 0x0CF3, 0x10D69, 0x11F00, 0x10D40, 0x1CCF0, 0x1D2C0, 0x11BF0,   // L, M, N
+      0x1B4E, 0x1B7F, 0x10D6E, 0x11B00, 0x13439, 0x1171E,                              // P, Cf, Mn->Mc
+      0x20C1,                                                                          // Unicode 17: Cn in both
+  };
+  const std::vector<std::string> contexts = {"a#", "#a", "hello#world", " #", "# ", " ##x", "the # the",
+                                             "Hello, #!", "x #\n", "1#", "#1", "12#3", "####", ".#", "#.",
+                                             "\n#", "(#)", "\u00e9#", "\u6f22#", "'#s", "#\u0301", "\u3000#"};
+  std::vector<std::string> out;
+  for (uint32_t cp : chars) {
+    std::string ch;
+    append_utf8(ch, cp);
+    for (const std::string& c : contexts) {
+      std::string text;
+      for (char x : c) {
+        if (x == '#') text += ch;
+        else text += x;
+      }
+      out.push_back(std::move(text));
+    }
+  }
+  return out;
+}
+
+TEST(TokenizerParity, PostUnicode14CharactersMatchHuggingFace) {
+  if (std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  auto tok = Tokenizer::load(v3_json(), false);
+  ASSERT_TRUE(tok.ok()) << tok.status().to_string();
+  const std::vector<std::string> texts = post_unicode14_corpus();
+  for (const std::string& t : texts) EXPECT_EQ((*tok)->encode(t), (*tok)->encode_without_fast_path(t)) << t;
+  expect_parity(**tok, v3_json(), texts);
+}
+
+// One-character classes, code point by code point over all of Unicode: ours
+// (TokenizerRegex, i.e. libonig + widen_to_unicode16) against HF's engine
+// (tests/runtime/hf_classes.js).
+TEST(TokenizerParity, UnicodeClassesMatchHuggingFace) {
+  if (std::string why = skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  const std::vector<std::string> patterns = {
+      "\\p{L}", "\\p{M}", "\\p{N}", "\\p{P}", "\\p{S}", "\\s", "\\p{Cn}", "\\p{Lu}", "\\p{Mn}",
+      "\\p{Mc}", "\\p{Nd}", "\\w", "[\\w]", "\\W", "\\d", "[^\r\n\\p{L}\\p{P}\\p{S}]"};
+  std::string input;
+  for (const std::string& p : patterns) input += json({{"pattern", p}}).dump() + "\n";
+  const std::string cmd = "node " + v4rt::testing::shell_quote((src() / "tests/runtime/hf_classes.js").string()) +
+                          " " + v4rt::testing::shell_quote(node_modules().string());
+  v4rt::testing::CommandResult r = v4rt::testing::run_command(cmd, input);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "bad line from node: " << line.substr(0, 200);
+    const std::string pattern = j["pattern"].get<std::string>();
+    std::vector<bool> hf(0x110000, false);
+    for (const json& rg : j["ranges"])
+      for (uint32_t cp = rg[0].get<uint32_t>(); cp <= rg[1].get<uint32_t>(); ++cp) hf[cp] = true;
+    auto re = TokenizerRegex::compile(pattern);
+    ASSERT_TRUE(re.ok()) << re.status().to_string();
+    int differ = 0;
+    std::string first;
+    for (uint32_t cp = 0; cp < 0x110000; ++cp) {
+      if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+      std::string ch;
+      append_utf8(ch, cp);
+      if (re->matches_prefix(ch) == hf[cp]) continue;
+      char buf[40];
+      std::snprintf(buf, sizeof buf, " U+%04X (%s)", static_cast<unsigned>(cp), hf[cp] ? "hf only" : "v4rt only");
+      if (++differ <= 8) first += buf;
+    }
+    EXPECT_EQ(differ, 0) << pattern << ": code points classed differently:" << first;
+    ++n;
+  }
+  EXPECT_EQ(n, patterns.size());
 }
 
 }  // namespace

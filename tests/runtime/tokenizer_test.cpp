@@ -50,6 +50,25 @@ TEST_F(DeepSeekTokenizer, KnownIds) {
             (std::vector<int32_t>{19923, 2058, 223, 6895, 1883, 223, 128803, 6366, 129, 230, 1527}));
 }
 
+// Characters assigned after Unicode 14 (libonig 6.9.8's tables) get their
+// Unicode 16 classes, as in HF's engine: e.g. U+1FA77 is a symbol, so " 🩷"
+// is one piece (" ?[\p{P}\p{S}]+"), not ' ' + a character of no class.
+// Ids checked against Hugging Face tokenizers 0.23.2 (npm) on the same file.
+TEST_F(DeepSeekTokenizer, PostUnicode14CharactersKnownIds) {
+  const std::pair<const char*, std::vector<int32_t>> cases[] = {
+      {"I \U0001FA77 you", {43, 7351, 105, 118, 440}},            // So, Unicode 15.0
+      {"Hello, \U0001FADA!", {19923, 14, 7351, 107, 251, 3}},    // So, 15.0
+      {" \u2427", {1327, 241, 103}},                             // So, 16.0
+      {" \u1C89", {8751, 113, 234}},                             // Lu, 16.0
+      {" \U00031350", {86387, 112, 238, 241}},                   // Lo, 15.0 (CJK Ext. H)
+      {" \u1B4E", {8751, 258, 239}},                             // Po, 16.0
+  };
+  for (const auto& [text, ids] : cases) {
+    EXPECT_EQ(v3_->encode(text), ids) << text;
+    EXPECT_EQ(v3_->encode_without_fast_path(text), ids) << text;
+  }
+}
+
 TEST_F(DeepSeekTokenizer, SpecialTokens) {
   EXPECT_EQ(v3_->token_id("<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>"), 0);
   EXPECT_EQ(v3_->token_id("<\uFF5CUser\uFF5C>"), 128803);
@@ -147,7 +166,10 @@ TEST_F(DeepSeekTokenizer, FastPathEqualsRegexOnRandomUnicode) {
       {0x20, 0x7E}, {0x09, 0x0D}, {0x80, 0x24F}, {0x300, 0x36F}, {0x370, 0x52F}, {0x590, 0x6FF}, {0x900, 0x9FF},
       {0xE00, 0xE7F}, {0x1680, 0x1680}, {0x2000, 0x206F}, {0x2070, 0x218F}, {0x2460, 0x24FF}, {0x3000, 0x30FF},
       {0x4E00, 0x4E20}, {0x9FA0, 0x9FB0}, {0xAC00, 0xAC20}, {0xFF00, 0xFFEF}, {0x1D400, 0x1D7FF},
-      {0x1F300, 0x1FAFF}, {0x10FFF0, 0x10FFFF}, {0x0378, 0x0379}, {0x85, 0x85}, {0xA0, 0xA0}, {0x2028, 0x2029}};
+      {0x1F300, 0x1FAFF}, {0x10FFF0, 0x10FFFF}, {0x0378, 0x0379}, {0x85, 0x85}, {0xA0, 0xA0}, {0x2028, 0x2029},
+      // blocks with characters assigned after Unicode 14 (classes from unicode16_delta.inc)
+      {0x1C80, 0x1C8F}, {0x2420, 0x242F}, {0xA7C0, 0xA7DF}, {0x10D40, 0x10D8F}, {0x1CC00, 0x1CCFF},
+      {0x31340, 0x31360}};
   auto append = [](std::string& s, uint32_t cp) {
     char buf[4];
     int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
