@@ -123,7 +123,7 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
       for (int64_t h = 0; h < nh; ++h) {
         const float* sc = t.sc.data() + h * kAttnBlock;
         float bm = kNegInf;
-        for (int64_t j = b0; j < b1; ++j) bm = std::fmax(bm, sc[j - b0]);
+        for (int64_t j = b0; j < b1; ++j) bm = sc[j - b0] > bm ? sc[j - b0] : bm;  // scores are never NaN
         float& m = t.m[static_cast<size_t>(h)];
         float& l = t.l[static_cast<size_t>(h)];
         const float m2 = std::fmax(m, bm);
@@ -144,8 +144,7 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
         m = m2;
       }
       if (!any) continue;
-      for (int64_t j = b0; j < b1; ++j)
-        if (const float* r = rows[static_cast<size_t>(j)]) ctx.k.axpys(r, t.p.data() + (j - b0) * nh, nh, t.acc.data(), Dh);
+      ctx.k.axpys(rows.data() + b0, b1 - b0, t.p.data(), nh, t.acc.data(), Dh);
     }
     for (int64_t h = 0; h < nh; ++h) {
       const float l = t.l[static_cast<size_t>(h)] + std::exp(w.sink[h0 + h] - t.m[static_cast<size_t>(h)]);

@@ -38,11 +38,14 @@ void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant
     for (int64_t b = 0; b < K / 128; ++b) {
       const float* p = row + b * 128;
       float amax = 0.0f;
-      for (int j = 0; j < 128; ++j) amax = std::fmax(amax, std::fabs(p[j]));
+      for (int j = 0; j < 128; ++j) {
+        const float a = std::fabs(p[j]);
+        amax = a > amax ? a : amax;  // fmax without the libm call (a NaN is skipped either way)
+      }
       const float s = fp8_block_scale(amax), inv = 1.0f / s;  // powers of two: x * inv == x / s
       xs[b * kGemmMr + i] = s;
       for (int j = 0; j < 128; ++j)
-        xp[(b * 128 + j) * kGemmMr + i] = e4m3_round(std::fmin(std::fmax(p[j] * inv, -448.0f), 448.0f));
+        xp[(b * 128 + j) * kGemmMr + i] = e4m3_round(std::clamp(p[j] * inv, -448.0f, 448.0f));
     }
   }
 }

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <vector>
 
+#include "model/dequant.h"
 #include "model/layers.h"
 #include "model/numerics.h"
 #include "runtime/base/thread_pool.h"
@@ -137,12 +138,11 @@ void fp8_quantize(const float* x, int64_t n, int64_t block, uint8_t* codes, uint
   }
 }
 
+// Each block through the vector row decoder (a row of <= 128 uses one scale).
 void fp8_dequantize(const uint8_t* codes, const uint8_t* scales, int64_t n, int64_t block, float* y) {
-  for (int64_t b = 0; b < n / block; ++b) {
-    const float s = e8m0_to_f32(scales[b]);
-    const float* lut = e4m3_table();
-    for (int64_t i = 0; i < block; ++i) y[b * block + i] = lut[codes[b * block + i]] * s;
-  }
+  const DequantKernels& dq = best_dequant();
+  for (int64_t b = 0; b < n / block; ++b)
+    dq.fp8_row(codes + b * block, scales + b, static_cast<size_t>(block), y + b * block);
 }
 
 void fp4_quantize(const float* x, int64_t n, uint8_t* packed, uint8_t* scales) {

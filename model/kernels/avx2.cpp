@@ -137,17 +137,31 @@ __attribute__((target("avx2,fma"))) void dots_avx2(const float* r, const float* 
   }
 }
 
-__attribute__((target("avx2,fma"))) void axpys_avx2(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
+__attribute__((target("avx2,fma"))) void axpys_avx2(const float* const* rows, int64_t nrows, const float* p, int64_t np,
+                                                    float* acc, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 rv = _mm256_loadu_ps(r + i);
-    for (int64_t h = 0; h < np; ++h) {
-      float* a = acc + h * n + i;
-      _mm256_storeu_ps(a, _mm256_fmadd_ps(_mm256_set1_ps(p[h]), rv, _mm256_loadu_ps(a)));
+    for (int64_t h0 = 0; h0 < np; h0 += 8) {
+      const int hn = static_cast<int>(std::min<int64_t>(8, np - h0));
+      __m256 a[8];
+      for (int h = 0; h < hn; ++h) a[h] = _mm256_loadu_ps(acc + (h0 + h) * n + i);
+      for (int64_t j = 0; j < nrows; ++j) {
+        if (rows[j] == nullptr) continue;
+        const __m256 rv = _mm256_loadu_ps(rows[j] + i);
+        const float* pj = p + j * np + h0;
+        for (int h = 0; h < hn; ++h) a[h] = _mm256_add_ps(a[h], _mm256_mul_ps(_mm256_set1_ps(pj[h]), rv));
+      }
+      for (int h = 0; h < hn; ++h) _mm256_storeu_ps(acc + (h0 + h) * n + i, a[h]);
     }
   }
   for (; i < n; ++i)
-    for (int64_t h = 0; h < np; ++h) acc[h * n + i] = __builtin_fmaf(p[h], r[i], acc[h * n + i]);
+    for (int64_t j = 0; j < nrows; ++j) {
+      if (rows[j] == nullptr) continue;
+      for (int64_t h = 0; h < np; ++h) {
+        const float prod = p[j * np + h] * rows[j][i];
+        acc[h * n + i] += prod;
+      }
+    }
 }
 
 }  // namespace

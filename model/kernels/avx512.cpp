@@ -151,20 +151,32 @@ __attribute__((target("avx512f"))) void dots_avx512(const float* r, const float*
   }
 }
 
-// acc += p·r as a multiply then an add (two roundings), as the plain loop it replaces.
-__attribute__((target("avx512f"))) void axpys_avx512(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
+// Up to 8 heads' 16-lane slices of acc stay in registers while every row of
+// the block is added (multiply then add, as the plain loop it replaces).
+__attribute__((target("avx512f"))) void axpys_avx512(const float* const* rows, int64_t nrows, const float* p, int64_t np,
+                                                     float* acc, int64_t n) {
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512 rv = _mm512_loadu_ps(r + i);
-    for (int64_t h = 0; h < np; ++h) {
-      float* a = acc + h * n + i;
-      _mm512_storeu_ps(a, _mm512_add_ps(_mm512_loadu_ps(a), _mm512_mul_ps(_mm512_set1_ps(p[h]), rv)));
+    for (int64_t h0 = 0; h0 < np; h0 += 8) {
+      const int hn = static_cast<int>(std::min<int64_t>(8, np - h0));
+      __m512 a[8];
+      for (int h = 0; h < hn; ++h) a[h] = _mm512_loadu_ps(acc + (h0 + h) * n + i);
+      for (int64_t j = 0; j < nrows; ++j) {
+        if (rows[j] == nullptr) continue;
+        const __m512 rv = _mm512_loadu_ps(rows[j] + i);
+        const float* pj = p + j * np + h0;
+        for (int h = 0; h < hn; ++h) a[h] = _mm512_add_ps(a[h], _mm512_mul_ps(_mm512_set1_ps(pj[h]), rv));
+      }
+      for (int h = 0; h < hn; ++h) _mm512_storeu_ps(acc + (h0 + h) * n + i, a[h]);
     }
   }
   for (; i < n; ++i)
-    for (int64_t h = 0; h < np; ++h) {
-      const float prod = p[h] * r[i];
-      acc[h * n + i] += prod;
+    for (int64_t j = 0; j < nrows; ++j) {
+      if (rows[j] == nullptr) continue;
+      for (int64_t h = 0; h < np; ++h) {
+        const float prod = p[j * np + h] * rows[j][i];
+        acc[h * n + i] += prod;
+      }
     }
 }
 

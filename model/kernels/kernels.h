@@ -52,9 +52,11 @@ struct Kernels {
   void (*gemm_tile)(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
                     bool accumulate, float* y, int64_t ldy);
   // Attention over shared rows (one KV row serves every head of a query):
-  // out[h] = Σ_i q[h * n + i] · r[i] for h < nq, and acc[h * n + i] += p[h] · r[i].
+  // out[h] = Σ_i q[h * n + i] · r[i] for h < nq; and for the rows j < nrows in
+  // order (null rows skipped) acc[h * n + i] += p[j * np + h] · r_j[i], each
+  // step a multiply then an add.
   void (*dots)(const float* r, const float* q, int64_t nq, int64_t n, float* out);
-  void (*axpys)(const float* r, const float* p, int64_t np, float* acc, int64_t n);
+  void (*axpys)(const float* const* rows, int64_t nrows, const float* p, int64_t np, float* acc, int64_t n);
 };
 
 const Kernels& scalar_kernels();

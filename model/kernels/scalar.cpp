@@ -64,9 +64,15 @@ void dots_scalar(const float* r, const float* q, int64_t nq, int64_t n, float* o
   }
 }
 
-void axpys_scalar(const float* r, const float* p, int64_t np, float* acc, int64_t n) {
-  for (int64_t h = 0; h < np; ++h)
-    for (int64_t i = 0; i < n; ++i) acc[h * n + i] += p[h] * r[i];
+void axpys_scalar(const float* const* rows, int64_t nrows, const float* p, int64_t np, float* acc, int64_t n) {
+  for (int64_t j = 0; j < nrows; ++j) {
+    if (rows[j] == nullptr) continue;
+    for (int64_t h = 0; h < np; ++h)
+      for (int64_t i = 0; i < n; ++i) {
+        const float prod = p[j * np + h] * rows[j][i];
+        acc[h * n + i] += prod;
+      }
+  }
 }
 
 void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scales) {
