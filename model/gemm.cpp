@@ -2,7 +2,7 @@
 // quantisation of spec §5.1 when asked. Activations are packed once into
 // panels of 32 rows ([K][32], m fastest) so the micro-kernel
 // (Kernels::gemm_tile) broadcasts weights and vectorizes over tokens; weight
-// rows are dequantized once per call, kGemmNr at a time, by the vector row
+// rows are dequantized once per call, kGemmNr rows by one K slice at a time, by the vector row
 // decoders of model/dequant.h (exact values: FP8/FP4 scales are powers of
 // two). Threads split the weight rows. The result of one row of y does not
 // depend on M or on the other rows (per-lane order), so chunking changes no bit.
@@ -21,7 +21,7 @@ using kernels::kGemmNr;
 using kernels::WKind;
 
 // K columns per micro-kernel call: the 32-row panel slice stays in L1/L2.
-int64_t k_block(int64_t K) { return K <= 512 ? K : 256; }
+int64_t k_block(int64_t K) { return K <= 1024 ? K : 512; }
 
 // Packs rows [mt*32, mt*32+32) of x into xp ([K][32]); with act_quant also
 // quantises them per 128 (ue8m0 scale, e4m3 value of x/s) into xp and xs.
@@ -50,17 +50,20 @@ void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant
   }
 }
 
-// Dequantized rows [n0, n0 + nr) of w into out ([nr][K]).
-void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_t nr, float* out) {
+// Columns [k0, k0 + len) of rows [n0, n0 + nr) of w, dequantized, into out
+// ([nr][len]). k0 is a multiple of the scale block (kc is a multiple of 128).
+void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_t nr, int64_t k0, int64_t len,
+                  float* out) {
   const int64_t K = w.cols;
+  const size_t n = static_cast<size_t>(len);
   for (int64_t j = 0; j < nr; ++j) {
-    const int64_t n = n0 + j;
-    float* o = out + j * K;
+    const int64_t r = n0 + j;
+    float* o = out + j * len;
     switch (w.kind) {
-      case WKind::kF32: std::copy_n(reinterpret_cast<const float*>(w.data) + n * K, K, o); break;
-      case WKind::kBF16: dq.bf16_row(reinterpret_cast<const uint16_t*>(w.data) + n * K, static_cast<size_t>(K), o); break;
-      case WKind::kFP8: dq.fp8_row(w.data + n * K, w.scale + (n / 128) * w.scale_cols, static_cast<size_t>(K), o); break;
-      case WKind::kFP4: dq.fp4_row(w.data + n * (K / 2), w.scale + n * w.scale_cols, static_cast<size_t>(K), o); break;
+      case WKind::kF32: std::copy_n(reinterpret_cast<const float*>(w.data) + r * K + k0, len, o); break;
+      case WKind::kBF16: dq.bf16_row(reinterpret_cast<const uint16_t*>(w.data) + r * K + k0, n, o); break;
+      case WKind::kFP8: dq.fp8_row(w.data + r * K + k0, w.scale + (r / 128) * w.scale_cols + k0 / 128, n, o); break;
+      case WKind::kFP4: dq.fp4_row(w.data + r * (K / 2) + k0 / 2, w.scale + r * w.scale_cols + k0 / 32, n, o); break;
     }
   }
 }
@@ -80,23 +83,28 @@ void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
   const DequantKernels& dq = &ctx.k == &kernels::scalar_kernels() ? scalar_dequant() : best_dequant();
   const int64_t kc = k_block(K);
   const int64_t blocks = (N + kGemmNr - 1) / kGemmNr;
+  // Per thread: its weight-row blocks, one K slice at a time, so the slice of
+  // the packed activations (M x kc) stays in L2 across all of them; each
+  // weight element is dequantized once.
   ctx.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
     thread_local std::vector<float> wbuf;
-    if (w.kind != WKind::kF32) wbuf.resize(static_cast<size_t>(kGemmNr * K));
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t n0 = b * kGemmNr;
-      const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, N - n0));
-      const float* wr = reinterpret_cast<const float*>(w.data) + n0 * K;
-      if (w.kind != WKind::kF32) {
-        dequant_rows(w, dq, n0, nr, wbuf.data());
-        wr = wbuf.data();
-      }
-      for (int64_t k0 = 0; k0 < K; k0 += kc) {
-        const int64_t len = std::min(kc, K - k0);
+    if (w.kind != WKind::kF32) wbuf.resize(static_cast<size_t>(kGemmNr * kc));
+    for (int64_t k0 = 0; k0 < K; k0 += kc) {
+      const int64_t len = std::min(kc, K - k0);
+      for (int64_t b = b0; b < b1; ++b) {
+        const int64_t n0 = b * kGemmNr;
+        const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, N - n0));
+        const float* wr = reinterpret_cast<const float*>(w.data) + n0 * K + k0;
+        int64_t ldw = K;
+        if (w.kind != WKind::kF32) {
+          dequant_rows(w, dq, n0, nr, k0, len, wbuf.data());
+          wr = wbuf.data();
+          ldw = len;
+        }
         for (int64_t t = 0; t < tiles; ++t) {
           const int mr = static_cast<int>(std::min<int64_t>(kGemmMr, M - t * kGemmMr));
           const float* xs_t = act_quant ? xs.data() + (t * kb + k0 / 128) * kGemmMr : nullptr;
-          ctx.k.gemm_tile(xp.data() + (t * K + k0) * kGemmMr, xs_t, wr + k0, K, len, mr, nr, k0 > 0,
+          ctx.k.gemm_tile(xp.data() + (t * K + k0) * kGemmMr, xs_t, wr, ldw, len, mr, nr, k0 > 0,
                           y + t * kGemmMr * N + n0, N);
         }
       }
