@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "model/config.h"
 #include "model/model.h"
@@ -85,6 +86,13 @@ struct Engine::Impl {
   std::vector<int32_t> state_tokens;
   std::vector<float> logits, logits_mid, mtp_logits;
   bool logits_valid = false;  // `logits` are the next-token logits after state_tokens
+  struct WarmCopy {
+    std::unique_ptr<model::State> state;
+    std::vector<int32_t> tokens;
+    std::vector<float> logits;
+    bool logits_valid = false;
+  };
+  std::optional<WarmCopy> kept;  // keep_warm_copy()
 
   void log(LogLevel level, const std::string& msg) const {
     if (options.log) options.log->log(level, "engine", msg);
@@ -150,6 +158,21 @@ uint64_t Engine::state_row_bytes(int64_t* tokens_covered) const {
   if (tokens_covered) *tokens_covered = n;
   return n > 0 ? impl_->state->export_rows(0, n).size() : 0;
 }
+void Engine::keep_warm_copy() {
+  Impl& im = *impl_;
+  im.kept = Impl::WarmCopy{im.state->clone(), im.state_tokens, im.logits, im.logits_valid};
+}
+
+bool Engine::restore_warm_copy() {
+  Impl& im = *impl_;
+  if (!im.kept) return false;
+  im.state = im.kept->state->clone();
+  im.state_tokens = im.kept->tokens;
+  im.logits = im.kept->logits;
+  im.logits_valid = im.kept->logits_valid;
+  return true;
+}
+
 void Engine::drop_warm_state() {
   impl_->state->reset();
   impl_->state_tokens.clear();

@@ -128,6 +128,13 @@ class Engine {
   bool has_mtp() const;
   // Forget the warm state (the next request restores from the store or prefills).
   void drop_warm_state();
+  // Keeps a full copy of the warm state (tokens, KV, next-token logits) that
+  // restore_warm_copy() returns to, so one prefill can be continued several
+  // ways without a store (bench: plain and MTP decode from the same prompt).
+  // The copy costs the state's memory once (state_bytes()).
+  void keep_warm_copy();
+  // false when no copy was kept.
+  bool restore_warm_copy();
   // Bytes held by the warm state (KV of the last sequence).
   uint64_t state_bytes() const;
   // Tokens of the warm state, and the bytes its append-only part (compressed KV

@@ -93,13 +93,15 @@ int cmd_bench(int argc, char** argv) {
   const uint64_t row_bytes = e.state_row_bytes(&covered);
   const double kv_measured = covered > 0 ? static_cast<double>(row_bytes) / static_cast<double>(covered) : 0.0;
 
-  // Plain greedy decode (the warm state covers the prompt but its last token).
+  // Plain greedy decode, then MTP decode from the same prefilled state.
+  e.keep_warm_copy();
   req.max_tokens = gen_tokens;
   req.allow_mtp = false;
   auto plain = e.generate(req);
   if (!plain.ok()) return report(plain.status());
   std::optional<runtime::GenerateResult> spec;
   if (e.has_mtp() && eo.use_mtp) {
+    e.restore_warm_copy();
     req.allow_mtp = true;
     auto r = e.generate(req);
     if (!r.ok()) return report(r.status());
