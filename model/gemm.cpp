@@ -63,7 +63,7 @@ void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_
       case WKind::kF32: std::copy_n(reinterpret_cast<const float*>(w.data) + r * K + k0, len, o); break;
       case WKind::kBF16: dq.bf16_row(reinterpret_cast<const uint16_t*>(w.data) + r * K + k0, n, o); break;
       case WKind::kFP8: dq.fp8_row(w.data + r * K + k0, w.scale + (r / 128) * w.scale_cols + k0 / 128, n, o); break;
-      case WKind::kFP4: dq.fp4_row(w.data + r * (K / 2) + k0 / 2, w.scale + r * w.scale_cols + k0 / 32, n, o); break;
+      case WKind::kFP4: dq.fp4_row(w.fp4_codes(r) + k0 / 2, w.fp4_scales(r) + k0 / 32, n, o); break;
     }
   }
 }

@@ -34,9 +34,6 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
   for (float& v : wts) v *= c;
   (void)D;
   const int64_t n_keys = st.n_keys();
-  std::vector<float> keys(static_cast<size_t>(n_keys * Di));
-  for (int64_t b = 0; b < n_keys; ++b)
-    st.idx.decode(st.keys.data() + b * st.idx.bytes(), keys.data() + b * Di);
   selected.assign(static_cast<size_t>(S), {});
   const ForwardTrace* trace = ctx.trace;
   const bool traced = trace != nullptr && static_cast<bool>(trace->on_indexer);
@@ -60,7 +57,7 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
   };
   auto visible = [&](int64_t s) { return std::min<int64_t>((p0 + s + 1) / ratio, n_keys); };
   // Queries go in tiles: one GEMM of the tile's Hi·T head queries against the
-  // keys visible to its last query (linear(): each score is independent of
+  // stored keys visible to its last query (gemm(): each score is independent of
   // the tile, so chunking changes no bit), then score = Σ_h relu(q_h·k)·w_h
   // and top-k per query. T bounds the head-score buffer to ~4M floats.
   const int64_t tile = std::clamp<int64_t>((int64_t{1} << 22) / std::max<int64_t>(1, Hi * n_keys), 1, S);
@@ -68,9 +65,12 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
   for (int64_t t0 = 0; t0 < S; t0 += tile) {
     const int64_t t1 = std::min(S, t0 + tile), nk = visible(t1 - 1);
     if (nk > 0) {
-      const QMatrix km{kernels::WKind::kF32, nk, Di, reinterpret_cast<const uint8_t*>(keys.data()), nullptr, 0};
+      // The stored keys are FP4 rows (codes then scales): the GEMM decodes
+      // them as it would FP4 weights, exactly IdxCodec::decode's values.
+      QMatrix km{kernels::WKind::kFP4, nk, Di, st.keys.data(), st.keys.data() + Di / 2, Di / 32};
+      km.row_bytes = st.idx.bytes();
       dots.resize(static_cast<size_t>((t1 - t0) * Hi * nk));
-      linear(ctx, km, q.data() + t0 * Hi * Di, (t1 - t0) * Hi, dots.data());
+      gemm(ctx, km, q.data() + t0 * Hi * Di, (t1 - t0) * Hi, /*act_quant=*/false, dots.data());
     }
     auto run = [&](int64_t s0, int64_t s1) {
       std::vector<float> scores, padded;

@@ -225,20 +225,39 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   if (im.logits_valid && im.state_tokens == seq) warm = static_cast<int64_t>(seq.size());
   int64_t have = 0;
   if (use_store) {
-    auto match = store_->lookup_longest_prefix(im.fingerprint, reusable);
+    // A point at the whole sequence carries its next-token logits, so an exact
+    // repeat of a saved prompt (the usual "prefill a document once" step)
+    // restores everything and feeds nothing.
+    auto match = store_->lookup_longest_prefix(im.fingerprint, seq);
     if (!match.ok()) return match.status();
+    const bool whole = match->n_tokens == static_cast<int64_t>(seq.size());
+    if (!whole && match->n_tokens > warm) {
+      match = store_->lookup_longest_prefix(im.fingerprint, reusable);
+      if (!match.ok()) return match.status();
+    }
     if (match->n_tokens > warm) {
-      StateSink sink(*im.state);
-      auto restored = store_->restore_longest(im.fingerprint, reusable, sink, cb.on_progress);
-      if (!restored.ok()) return restored.status();
-      for (auto& w : restored->warnings) {
-        im.log(LogLevel::kWarn, w);
-        result.warnings.push_back(w);
-      }
-      have = restored->n_tokens;
-      st.reused_from_store = have;
-      im.logits_valid = false;
-      im.state_tokens.assign(seq.begin(), seq.begin() + have);
+      auto restore = [&](std::span<const int32_t> upto) -> Status {
+        StateSink sink(*im.state);
+        auto restored = store_->restore_longest(im.fingerprint, upto, sink, cb.on_progress);
+        if (!restored.ok()) return restored.status();
+        for (auto& w : restored->warnings) {
+          im.log(LogLevel::kWarn, w);
+          result.warnings.push_back(w);
+        }
+        have = restored->n_tokens;
+        st.reused_from_store = have;
+        st.restored_bytes += restored->bytes_read;
+        im.logits_valid = false;
+        if (have == static_cast<int64_t>(seq.size()) && restored->logits.size() == im.logits.size()) {
+          im.logits = std::move(restored->logits);
+          im.logits_valid = true;
+        }
+        im.state_tokens.assign(seq.begin(), seq.begin() + have);
+        return Status::Ok();
+      };
+      V4RT_RETURN_IF_ERROR(restore(whole ? std::span<const int32_t>(seq) : reusable));
+      // A whole-sequence point without logits: go back to feeding the last token.
+      if (have == static_cast<int64_t>(seq.size()) && !im.logits_valid) V4RT_RETURN_IF_ERROR(restore(reusable));
     }
   }
   if (have == 0) {
@@ -270,6 +289,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     st.save_s += seconds_since(t0);
     if (!r.ok()) return r.status();
     ++st.saved_points;
+    st.saved_bytes += r->bytes_written;
     return Status::Ok();
   };
 

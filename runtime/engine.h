@@ -85,6 +85,7 @@ struct GenerateStats {
   int64_t generated_tokens = 0;
   int64_t saved_points = 0;
   double restore_s = 0, prefill_s = 0, decode_s = 0, save_s = 0;
+  uint64_t restored_bytes = 0, saved_bytes = 0;  // session-store bytes read / written by this request
   int64_t mtp_drafted = 0, mtp_accepted = 0;  // self-speculative decoding
   double prefill_tok_s() const { return prefill_s > 0 ? static_cast<double>(prefilled_tokens) / prefill_s : 0; }
   double decode_tok_s() const { return decode_s > 0 ? static_cast<double>(generated_tokens) / decode_s : 0; }

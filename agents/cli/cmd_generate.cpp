@@ -166,6 +166,8 @@ int cmd_generate(int argc, char** argv) {
     j["prefill_s"] = st.prefill_s;
     j["decode_s"] = st.decode_s;
     j["save_s"] = st.save_s;
+    j["restored_bytes"] = st.restored_bytes;
+    j["saved_bytes"] = st.saved_bytes;
     j["prefill_tok_s"] = st.prefill_tok_s();
     j["decode_tok_s"] = st.decode_tok_s();
     j["mtp_drafted"] = st.mtp_drafted;

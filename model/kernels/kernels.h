@@ -23,8 +23,14 @@ struct QMatrix {
   const uint8_t* data = nullptr;
   const uint8_t* scale = nullptr;
   int64_t scale_cols = 0;
+  // FP4 only: bytes from one row's codes (and scales) to the next's when rows
+  // interleave codes and scales (the indexer's stored keys); 0: the checkpoint
+  // layout (codes [rows, cols/2], scales [rows, scale_cols]).
+  int64_t row_bytes = 0;
   // K width of one scale block along a row (128 FP8, 32 FP4, cols otherwise).
   int64_t block() const { return kind == WKind::kFP8 ? 128 : kind == WKind::kFP4 ? 32 : cols; }
+  const uint8_t* fp4_codes(int64_t n) const { return data + n * (row_bytes ? row_bytes : cols / 2); }
+  const uint8_t* fp4_scales(int64_t n) const { return scale + n * (row_bytes ? row_bytes : scale_cols); }
 };
 
 // The GEMM micro-kernel's tile: up to kGemmMr activation rows (one packed

@@ -97,12 +97,12 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
       break;
     }
     case WKind::kFP4: {
-      const uint8_t* p = w.data + n * (k / 2);
+      const uint8_t* p = w.fp4_codes(n);
       for (int64_t i = 0; i < k / 2; ++i) {
         values[2 * i] = l.e2m1[p[i] & 0xf];
         values[2 * i + 1] = l.e2m1[p[i] >> 4];
       }
-      const uint8_t* s = w.scale + n * w.scale_cols;
+      const uint8_t* s = w.fp4_scales(n);
       for (int64_t b = 0; b < k / 32; ++b) scales[b] = l.e8m0[s[b]];
       break;
     }
