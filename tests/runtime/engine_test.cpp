@@ -286,6 +286,33 @@ TEST(EngineTest, PrefillOnlySavesAndTheCacheIsReused) {
   EXPECT_EQ(g->stats.prefilled_tokens, 1);
 }
 
+// "Prefill a document once": the same prompt in a new process restores the
+// whole saved point, including its next-token logits, and computes nothing;
+// the generated tokens equal those of a fresh run.
+TEST(EngineTest, ExactRepeatOfASavedPromptRestoresEverything) {
+  fs::path dir = golden_tiny("fp8");
+  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  v4rt::testing::TempDir tmp;
+  ThreadPool pool(2);
+  auto p = prompt_ids(300, 1024, 23);
+  {
+    auto e = make_engine(pool, dir, false, tmp.path());
+    auto g = e->generate(greedy(p, 0));
+    ASSERT_TRUE(g.ok()) << g.status().to_string();
+    EXPECT_GT(g->stats.saved_bytes, 0u);
+  }
+  auto e = make_engine(pool, dir, false, tmp.path());
+  auto g = e->generate(greedy(p, 5));
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  EXPECT_EQ(g->stats.reused_from_store, 300);
+  EXPECT_EQ(g->stats.prefilled_tokens, 0);
+  EXPECT_GT(g->stats.restored_bytes, 0u);
+  auto fresh = make_engine(pool, dir, false);
+  auto f = fresh->generate(greedy(p, 5));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(g->tokens, f->tokens);
+}
+
 TEST(EngineTest, TextPromptStreamingAndStopStringsOnModelInitCheckpoint) {
   v4rt::testing::TempDir tmp;
   fs::path dir = make_tiny_with_tokenizer(tmp.path() / "m", model::WeightFormat::kFp8);
