@@ -187,16 +187,10 @@ void attention_run(const Ctx& ctx, int layer, const AttentionWeights& w, const f
   for (int64_t g = 0; g < G; ++g) {
     for (int64_t s = 0; s < S; ++s)
       std::memcpy(og.data() + s * K, o.data() + s * H * Dh + g * K, static_cast<size_t>(K) * 4);
-    QMatrix wg = w.wo_a;
+    QMatrix wg = w.wo_a;  // rows [g*O, (g+1)*O): FP8 values used exactly (no activation quantisation)
     wg.rows = O;
-    const size_t elem = wg.kind == kernels::WKind::kBF16 ? 2 : 4;
-    if (!w.wo_a_f32.empty()) {
-      wg.kind = kernels::WKind::kF32;
-      wg.data = reinterpret_cast<const uint8_t*>(w.wo_a_f32.data() + g * O * K);
-    } else {
-      wg.data = w.wo_a.data + static_cast<size_t>(g * O * K) * elem;
-    }
-    linear(ctx, wg, og.data(), S, zg.data());
+    wg.first_row = g * O;
+    gemm(ctx, wg, og.data(), S, /*act_quant=*/false, zg.data());
     for (int64_t s = 0; s < S; ++s)
       std::memcpy(z.data() + s * G * O + g * O, zg.data() + s * O, static_cast<size_t>(O) * 4);
   }

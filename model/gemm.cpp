@@ -54,15 +54,14 @@ void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant
 // ([nr][len]). k0 is a multiple of the scale block (kc is a multiple of 128).
 void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_t nr, int64_t k0, int64_t len,
                   float* out) {
-  const int64_t K = w.cols;
   const size_t n = static_cast<size_t>(len);
   for (int64_t j = 0; j < nr; ++j) {
     const int64_t r = n0 + j;
     float* o = out + j * len;
     switch (w.kind) {
-      case WKind::kF32: std::copy_n(reinterpret_cast<const float*>(w.data) + r * K + k0, len, o); break;
-      case WKind::kBF16: dq.bf16_row(reinterpret_cast<const uint16_t*>(w.data) + r * K + k0, n, o); break;
-      case WKind::kFP8: dq.fp8_row(w.data + r * K + k0, w.scale + (r / 128) * w.scale_cols + k0 / 128, n, o); break;
+      case WKind::kF32: std::copy_n(w.f32_row(r) + k0, len, o); break;
+      case WKind::kBF16: dq.bf16_row(w.bf16_row(r) + k0, n, o); break;
+      case WKind::kFP8: dq.fp8_row(w.fp8_codes(r) + k0, w.fp8_scales(r) + k0 / 128, n, o); break;
       case WKind::kFP4: dq.fp4_row(w.fp4_codes(r) + k0 / 2, w.fp4_scales(r) + k0 / 32, n, o); break;
     }
   }
@@ -94,7 +93,7 @@ void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t n0 = b * kGemmNr;
         const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, N - n0));
-        const float* wr = reinterpret_cast<const float*>(w.data) + n0 * K + k0;
+        const float* wr = w.kind == WKind::kF32 ? w.f32_row(n0) + k0 : nullptr;
         int64_t ldw = K;
         if (w.kind != WKind::kF32) {
           dequant_rows(w, dq, n0, nr, k0, len, wbuf.data());

@@ -128,7 +128,6 @@ struct AttentionWeights {
   int ratio = 0;
   QMatrix wq_a, wq_b, wkv, wo_a, wo_b;
   std::vector<float> q_norm, kv_norm;
-  std::vector<float> wo_a_f32;  // wo_a dequantised when the checkpoint stores it FP8
   const float* sink = nullptr;
   Rope rope;
   std::optional<CompressorWeights> comp;

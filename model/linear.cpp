@@ -57,7 +57,7 @@ void linear_gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, fl
   }
   const kernels::Kernels& kk = ctx.k;
   if (w.kind == kernels::WKind::kBF16 && M <= 2) {  // decode: fused bf16 dot, no decoded copy
-    const uint16_t* wb = reinterpret_cast<const uint16_t*>(w.data);
+    const uint16_t* wb = w.bf16_row(0);
     ctx.parallel_for(
         N,
         [&](int64_t n0, int64_t n1) {

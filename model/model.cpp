@@ -127,16 +127,6 @@ Status load_block(const Config& cfg, Loader& ld, const std::string& p, int layer
   V4RT_ASSIGN(a.wkv, ld.qlinear(ap + "wkv", Dh, D));
   V4RT_ASSIGN(a.kv_norm, ld.bf16_vec(ap + "kv_norm.weight", Dh));
   V4RT_ASSIGN(a.wo_a, ld.qlinear(ap + "wo_a", G * O, H * Dh / G));
-  if (a.wo_a.kind == WKind::kFP8) {  // convert.py: wo_a is used as its exact dequantised value
-    const int64_t K = a.wo_a.cols;
-    a.wo_a_f32.resize(static_cast<size_t>(a.wo_a.rows * K));
-    std::vector<float> sc(static_cast<size_t>(K / 32 + 8));
-    for (int64_t n = 0; n < a.wo_a.rows; ++n) {
-      float* row = a.wo_a_f32.data() + n * K;
-      kernels::scalar_kernels().decode_row(a.wo_a, n, row, sc.data());
-      for (int64_t k = 0; k < K; ++k) row[k] *= sc[static_cast<size_t>(k / 128)];
-    }
-  }
   V4RT_ASSIGN(a.wo_b, ld.qlinear(ap + "wo_b", D, G * O));
   V4RT_ASSIGN(a.sink, ld.f32(ap + "attn_sink", {H}));
   if (a.ratio > 0) {

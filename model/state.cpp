@@ -110,6 +110,15 @@ State& State::operator=(const State& o) {
 
 int64_t State::position() const { return impl_->position; }
 
+void State::reserve_tokens(int64_t tokens) {
+  for (LayerState& ls : impl_->layers) {
+    if (ls.ratio <= 0) continue;
+    const auto entries = static_cast<size_t>(tokens / ls.ratio + 1);
+    ls.comp.reserve(entries * static_cast<size_t>(ls.kv.bytes()));
+    if (ls.idx.bytes() > 0) ls.keys.reserve(entries * static_cast<size_t>(ls.idx.bytes()));
+  }
+}
+
 void State::remember() {
   Impl& s = *impl_;
   saved_sizes_.clear();

@@ -42,6 +42,10 @@ class State {
   std::unique_ptr<State> clone() const { return std::make_unique<State>(*this); }
   // Bytes currently held (grows with position).
   uint64_t memory_bytes() const;
+  // Makes room for the append-only rows of a sequence of `tokens` tokens in
+  // one allocation per layer, so a long prefill grows its KV without the
+  // doubling slack and the old+new copy of a reallocation (the memory peak).
+  void reserve_tokens(int64_t tokens);
 
   std::string export_rows(int64_t t0, int64_t t1) const;
   Status import_rows(int64_t t0, int64_t t1, std::string_view bytes);

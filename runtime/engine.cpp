@@ -294,6 +294,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
   };
 
   // 3. Prefill the rest in chunks, with progress, cancellation and save points.
+  im.state->reserve_tokens(static_cast<int64_t>(seq.size()) + std::max(0, req.max_tokens) + 2);
   const auto t_prefill = Clock::now();
   const int64_t total = static_cast<int64_t>(seq.size());
   int64_t every = 0;

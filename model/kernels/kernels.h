@@ -29,8 +29,16 @@ struct QMatrix {
   int64_t row_bytes = 0;
   // K width of one scale block along a row (128 FP8, 32 FP4, cols otherwise).
   int64_t block() const { return kind == WKind::kFP8 ? 128 : kind == WKind::kFP4 ? 32 : cols; }
-  const uint8_t* fp4_codes(int64_t n) const { return data + n * (row_bytes ? row_bytes : cols / 2); }
-  const uint8_t* fp4_scales(int64_t n) const { return scale + n * (row_bytes ? row_bytes : scale_cols); }
+  // This matrix is rows [first_row, first_row + rows) of the stored one (a
+  // group of a grouped projection): FP8 scale tiles stay those of the whole.
+  int64_t first_row = 0;
+  // Row n's stored values and block scales, per kind.
+  const float* f32_row(int64_t n) const { return reinterpret_cast<const float*>(data) + (first_row + n) * cols; }
+  const uint16_t* bf16_row(int64_t n) const { return reinterpret_cast<const uint16_t*>(data) + (first_row + n) * cols; }
+  const uint8_t* fp8_codes(int64_t n) const { return data + (first_row + n) * cols; }
+  const uint8_t* fp8_scales(int64_t n) const { return scale + ((first_row + n) / 128) * scale_cols; }
+  const uint8_t* fp4_codes(int64_t n) const { return data + (first_row + n) * (row_bytes ? row_bytes : cols / 2); }
+  const uint8_t* fp4_scales(int64_t n) const { return scale + (first_row + n) * (row_bytes ? row_bytes : scale_cols); }
 };
 
 // The GEMM micro-kernel's tile: up to kGemmMr activation rows (one packed

@@ -80,19 +80,19 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
   const int64_t k = w.cols;
   switch (w.kind) {
     case WKind::kF32: {
-      const float* p = reinterpret_cast<const float*>(w.data) + n * k;
+      const float* p = w.f32_row(n);
       for (int64_t i = 0; i < k; ++i) values[i] = p[i];
       break;
     }
     case WKind::kBF16: {
-      const uint16_t* p = reinterpret_cast<const uint16_t*>(w.data) + n * k;
+      const uint16_t* p = w.bf16_row(n);
       for (int64_t i = 0; i < k; ++i) values[i] = bf16_bits_to_f32(p[i]);
       break;
     }
     case WKind::kFP8: {
-      const uint8_t* p = w.data + n * k;
+      const uint8_t* p = w.fp8_codes(n);
       for (int64_t i = 0; i < k; ++i) values[i] = l.e4m3[p[i]];
-      const uint8_t* s = w.scale + (n / 128) * w.scale_cols;
+      const uint8_t* s = w.fp8_scales(n);
       for (int64_t b = 0; b < (k + 127) / 128; ++b) scales[b] = l.e8m0[s[b]];
       break;
     }
