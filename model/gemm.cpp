@@ -18,13 +18,30 @@ namespace {
 
 using kernels::kGemmMr;
 using kernels::kGemmNr;
+using kernels::kGemvNr;
+
+// Up to this many rows go through gemv_tile (bitwise the same sums).
+constexpr int64_t kGemvMaxRows = 3;
 using kernels::WKind;
 
 // K columns per micro-kernel call: the 32-row panel slice stays in L1/L2.
 int64_t k_block(int64_t K) { return K <= 1024 ? K : 512; }
 
-// Packs rows [mt*32, mt*32+32) of x into xp ([K][32]); with act_quant also
-// quantises them per 128 (ue8m0 scale, e4m3 value of x/s) into xp and xs.
+// FP8 activation quantisation of one 128-long block p (spec §5.1): writes the
+// e4m3 values of p/s to out[i * stride] and returns the ue8m0 scale s.
+inline float quantize_block(const float* p, float* out, int64_t stride) {
+  float amax = 0.0f;
+  for (int j = 0; j < 128; ++j) {
+    const float a = std::fabs(p[j]);
+    amax = a > amax ? a : amax;  // fmax without the libm call (a NaN is skipped either way)
+  }
+  const float s = fp8_block_scale(amax), inv = 1.0f / s;  // powers of two: x * inv == x / s
+  for (int j = 0; j < 128; ++j) out[j * stride] = e4m3_round(std::clamp(p[j] * inv, -448.0f, 448.0f));
+  return s;
+}
+
+// Packs rows [mt*32, mt*32+32) of x into xp ([K][32], zero lanes past M);
+// with act_quant the values are quantised and xs ([K/128][32]) gets the scales.
 void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant, float* xp, float* xs) {
   const int64_t m0 = mt * kGemmMr, mr = std::min<int64_t>(kGemmMr, M - m0);
   std::fill(xp, xp + K * kGemmMr, 0.0f);
@@ -35,18 +52,8 @@ void pack_panel(const float* x, int64_t M, int64_t K, int64_t mt, bool act_quant
       for (int64_t k = 0; k < K; ++k) xp[k * kGemmMr + i] = row[k];
       continue;
     }
-    for (int64_t b = 0; b < K / 128; ++b) {
-      const float* p = row + b * 128;
-      float amax = 0.0f;
-      for (int j = 0; j < 128; ++j) {
-        const float a = std::fabs(p[j]);
-        amax = a > amax ? a : amax;  // fmax without the libm call (a NaN is skipped either way)
-      }
-      const float s = fp8_block_scale(amax), inv = 1.0f / s;  // powers of two: x * inv == x / s
-      xs[b * kGemmMr + i] = s;
-      for (int j = 0; j < 128; ++j)
-        xp[(b * 128 + j) * kGemmMr + i] = e4m3_round(std::clamp(p[j] * inv, -448.0f, 448.0f));
-    }
+    for (int64_t b = 0; b < K / 128; ++b)
+      xs[b * kGemmMr + i] = quantize_block(row + b * 128, xp + b * 128 * kGemmMr + i, kGemmMr);
   }
 }
 
@@ -67,10 +74,50 @@ void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_
   }
 }
 
+// Few rows (decode): gemv_tile per row over kGemvNr weight rows at a time.
+void gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y,
+          const DequantKernels& dq) {
+  const int64_t K = w.cols, N = w.rows, kb = K / 128;
+  std::vector<float> xq, xs;
+  if (act_quant) {
+    xq.resize(static_cast<size_t>(M * K));
+    xs.resize(static_cast<size_t>(M * kb));
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t b = 0; b < kb; ++b)
+        xs[static_cast<size_t>(m * kb + b)] = quantize_block(x + m * K + b * 128, xq.data() + m * K + b * 128, 1);
+    x = xq.data();
+  }
+  const int64_t kc = k_block(K);
+  const int64_t blocks = (N + kGemvNr - 1) / kGemvNr;
+  ctx.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<float> wbuf;
+    if (w.kind != WKind::kF32) wbuf.resize(static_cast<size_t>(kGemvNr * kc));
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t n0 = b * kGemvNr;
+      const int nr = static_cast<int>(std::min<int64_t>(kGemvNr, N - n0));
+      for (int64_t k0 = 0; k0 < K; k0 += kc) {
+        const int64_t len = std::min(kc, K - k0);
+        const float* wr = w.kind == WKind::kF32 ? w.f32_row(n0) + k0 : nullptr;
+        int64_t ldw = K;
+        if (w.kind != WKind::kF32) {
+          dequant_rows(w, dq, n0, nr, k0, len, wbuf.data());
+          wr = wbuf.data();
+          ldw = len;
+        }
+        for (int64_t m = 0; m < M; ++m)
+          ctx.k.gemv_tile(x + m * K + k0, act_quant ? xs.data() + m * kb + k0 / 128 : nullptr, wr, ldw, len, nr, k0 > 0,
+                          y + m * N + n0);
+      }
+    }
+  }, 4);
+}
+
 }  // namespace
 
 void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y) {
   const int64_t K = w.cols, N = w.rows;
+  const DequantKernels& dq = &ctx.k == &kernels::scalar_kernels() ? scalar_dequant() : best_dequant();
+  if (ctx.k.gemv_tile != nullptr && M <= kGemvMaxRows) return gemv(ctx, w, x, M, act_quant, y, dq);
   const int64_t tiles = (M + kGemmMr - 1) / kGemmMr;
   const int64_t kb = K / 128;
   std::vector<float> xp(static_cast<size_t>(tiles * K * kGemmMr));
@@ -79,9 +126,7 @@ void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
     for (int64_t t = t0; t < t1; ++t)
       pack_panel(x, M, K, t, act_quant, xp.data() + t * K * kGemmMr, act_quant ? xs.data() + t * kb * kGemmMr : nullptr);
   });
-  const DequantKernels& dq = &ctx.k == &kernels::scalar_kernels() ? scalar_dequant() : best_dequant();
-  const int64_t kc = k_block(K);
-  const int64_t blocks = (N + kGemmNr - 1) / kGemmNr;
+  const int64_t kc = k_block(K);  const int64_t blocks = (N + kGemmNr - 1) / kGemmNr;
   // Per thread: its weight-row blocks, one K slice at a time, so the slice of
   // the packed activations (M x kc) stays in L2 across all of them; each
   // weight element is dequantized once.

@@ -167,7 +167,7 @@ __attribute__((target("avx2,fma"))) void axpys_avx2(const float* const* rows, in
 }  // namespace
 
 const Kernels* avx2_kernels() {
-  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic, gemm_tile_avx2, dots_avx2, axpys_avx2};
+  static const Kernels k{"avx2", dot_avx2, dot_bf16_avx2, decode_row_generic, gemm_tile_avx2, nullptr, dots_avx2, axpys_avx2};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return nullptr;
   return &k;

@@ -120,6 +120,67 @@ void gemm_tile_avx512(const float* x, const float* xs, const float* w, int64_t l
   (mr <= 16 ? one : two)[static_cast<size_t>(nr - 1)](x, xs, w, ldw, kc, mr, accumulate, y, ldy);
 }
 
+// GCC 12 warns that the unmasked AVX-512 shuffle intrinsics read their own
+// undefined pass-through operand (__Y); a false positive of the headers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// In-register transpose: on return r[c][j] holds what r[j][c] held.
+__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4i + c], 128-bit lane L: column 4L + c of rows 4i..4i+3.
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xDD);
+  }
+}
+
+// 16 weight rows in the lanes: 16x16 blocks are transposed in registers so
+// each k step is one FMA with x[k] broadcast, in k order as gemm_tile.
+__attribute__((target("avx512f"))) void gemv_tile_avx512(const float* x, const float* xs, const float* w, int64_t ldw,
+                                                         int64_t kc, int nr, bool accumulate, float* y) {
+  const int64_t blk = xs != nullptr ? 128 : kc;
+  __m512 out = _mm512_setzero_ps();
+  for (int64_t b0 = 0; b0 < kc; b0 += blk) {
+    const int64_t b1 = b0 + blk;
+    __m512 acc = _mm512_setzero_ps();
+    int64_t k = b0;
+    for (; k + 16 <= b1; k += 16) {
+      __m512 r[16];
+      for (int j = 0; j < 16; ++j) r[j] = j < nr ? _mm512_loadu_ps(w + j * ldw + k) : _mm512_setzero_ps();
+      transpose16(r);
+      for (int i = 0; i < 16; ++i) acc = _mm512_fmadd_ps(_mm512_set1_ps(x[k + i]), r[i], acc);
+    }
+    for (; k < b1; ++k) {
+      alignas(64) float col[16] = {};
+      for (int j = 0; j < nr; ++j) col[j] = w[j * ldw + k];
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(x[k]), _mm512_load_ps(col), acc);
+    }
+    if (xs == nullptr) out = acc;
+    else {
+      const __m512 sv = _mm512_set1_ps(xs[b0 / 128]);
+      out = b0 == 0 ? _mm512_mul_ps(acc, sv) : _mm512_add_ps(out, _mm512_mul_ps(acc, sv));
+    }
+  }
+  alignas(64) float o[16];
+  _mm512_store_ps(o, out);
+  for (int j = 0; j < nr; ++j) y[j] = accumulate ? y[j] + o[j] : o[j];
+}
+#pragma GCC diagnostic pop
+
 // Up to 8 heads per pass, the row chunk loaded once for all of them; each
 // head's sum in dot_avx512's order (so attention scores keep their bits).
 __attribute__((target("avx512f"))) void dots_avx512(const float* r, const float* q, int64_t nq, int64_t n, float* out) {
@@ -183,7 +244,7 @@ __attribute__((target("avx512f"))) void axpys_avx512(const float* const* rows, i
 }  // namespace
 
 const Kernels* avx512_kernels() {
-  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic, gemm_tile_avx512, dots_avx512, axpys_avx512};
+  static const Kernels k{"avx512", dot_avx512, dot_bf16_avx512, decode_row_generic, gemm_tile_avx512, gemv_tile_avx512, dots_avx512, axpys_avx512};
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx512f")) return nullptr;
   return &k;

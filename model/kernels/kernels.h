@@ -45,6 +45,7 @@ struct QMatrix {
 // panel) by up to kGemmNr weight rows.
 constexpr int kGemmMr = 32;
 constexpr int kGemmNr = 12;
+constexpr int kGemvNr = 16;
 
 struct Kernels {
   const char* name;
@@ -65,6 +66,13 @@ struct Kernels {
   // accumulate: add to y instead of overwriting it.
   void (*gemm_tile)(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int mr, int nr,
                     bool accumulate, float* y, int64_t ldy);
+  // The same products for ONE activation row, bitwise equal to gemm_tile's
+  // (each output's sum in k order, the same promotion), for decode: x is the
+  // row ([kc], contiguous), xs its scales ([kc/128]) or null, w up to
+  // kGemvNr dequantized rows; y[j] (+)= ... for j < nr. nullptr in a table
+  // without it (gemm_tile is used then).
+  void (*gemv_tile)(const float* x, const float* xs, const float* w, int64_t ldw, int64_t kc, int nr, bool accumulate,
+                    float* y);
   // Attention over shared rows (one KV row serves every head of a query):
   // out[h] = Σ_i q[h * n + i] · r[i] for h < nq; and for the rows j < nrows in
   // order (null rows skipped) acc[h * n + i] += p[j * np + h] · r_j[i], each

@@ -110,7 +110,7 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
 }
 
 const Kernels& scalar_kernels() {
-  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic, gemm_tile_scalar, dots_scalar, axpys_scalar};
+  static const Kernels k{"scalar", dot_scalar, dot_bf16_scalar, decode_row_generic, gemm_tile_scalar, nullptr, dots_scalar, axpys_scalar};
   return k;
 }
 

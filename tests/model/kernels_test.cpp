@@ -1,6 +1,7 @@
 // Every kernel table entry against the scalar oracle on random and edge inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -138,6 +139,41 @@ TEST(Kernels, GemmTileMatchesOracle) {
                 }
               }
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+// gemv_tile (one activation row, weight rows in lanes) is bitwise gemm_tile
+// on a panel holding that row: decode and prefill give the same bits.
+TEST(Kernels, GemvTileIsBitwiseGemmTile) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (const Kernels* t : tables()) {
+    if (t->gemv_tile == nullptr) continue;
+    for (int64_t kc : {int64_t{128}, int64_t{200}, int64_t{512}}) {
+      const int64_t ldw = kc + 3;
+      std::vector<float> x(static_cast<size_t>(kc)), panel(static_cast<size_t>(kc * kGemmMr), 0.0f);
+      std::vector<float> xs(static_cast<size_t>(kc / 128)), xs_panel(static_cast<size_t>(kc / 128 * kGemmMr), 0.0f);
+      std::vector<float> w(static_cast<size_t>(kGemvNr * ldw));
+      for (float& v : w) v = u(rng);
+      for (int64_t k = 0; k < kc; ++k) panel[static_cast<size_t>(k * kGemmMr)] = x[static_cast<size_t>(k)] = u(rng);
+      for (size_t b = 0; b < xs.size(); ++b) xs_panel[b * kGemmMr] = xs[b] = std::ldexp(1.0f, static_cast<int>(b % 5) - 2);
+      const bool scaled_ok = kc % 128 == 0;
+      for (int nr = 1; nr <= kGemvNr; ++nr) {
+        for (bool scaled : {false, true}) {
+          if (scaled && !scaled_ok) continue;
+          for (bool accumulate : {false, true}) {
+            std::vector<float> a(static_cast<size_t>(kGemvNr), 0.25f), b(a);
+            t->gemv_tile(x.data(), scaled ? xs.data() : nullptr, w.data(), ldw, kc, nr, accumulate, a.data());
+            for (int j0 = 0; j0 < nr; j0 += kGemmNr)
+              t->gemm_tile(panel.data(), scaled ? xs_panel.data() : nullptr, w.data() + j0 * ldw, ldw, kc, 1,
+                           std::min(kGemmNr, nr - j0), accumulate, b.data() + j0, 1);
+            for (int j = 0; j < kGemvNr; ++j)
+              ASSERT_EQ(a[static_cast<size_t>(j)], b[static_cast<size_t>(j)])
+                  << t->name << " kc=" << kc << " nr=" << nr << " j=" << j << " scaled=" << scaled;
           }
         }
       }
