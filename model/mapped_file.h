@@ -29,6 +29,13 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
 
+  // Unmaps the whole pages inside [p, p + n) of a mapping made by open(): they
+  // stop counting as this process's memory and are read back from the file
+  // (page cache) when touched again; the bytes never change. For tables read
+  // at a few random rows (the token embedding), whose pages fault-around and
+  // readahead would otherwise keep resident. Best effort: errors are ignored.
+  static void drop_pages(const void* p, size_t n);
+
  private:
   MappedFile() = default;
   void release();

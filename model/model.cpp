@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/layers.h"
+#include "model/mapped_file.h"
 #include "model/numerics.h"
 #include "model/state.h"
 #include "model/weights.h"
@@ -210,6 +211,9 @@ struct Model::Impl {
     const int64_t D = cfg.dim;
     std::vector<float> sc(4);
     for (int64_t i = 0; i < n; ++i) k->decode_row(embed, ids[i], out + i * D, sc.data());
+    // One row per token of a vocabulary-sized table: without this, fault-around
+    // maps whole neighbourhoods and a long prompt ends up holding the table.
+    if (weights->mapped()) MappedFile::drop_pages(embed.data, static_cast<size_t>(embed.rows * embed.cols) * 2);
   }
   // Logits of one final hc state x [C*D] through hc_head (given weights) + norm + head.
   void logits(const Ctx& c, const HcWeights& hw, const std::vector<float>& nw, const float* x, float* out) const {

@@ -52,6 +52,8 @@ class Weights {
   // Sum of file sizes; and a stable identity (file names, sizes, header hashes) for fingerprints.
   uint64_t total_bytes() const { return total_bytes_; }
   const std::string& identity() const { return identity_; }
+  // Whether the tensor bytes are file mappings (open()), not memory (from_bytes()).
+  bool mapped() const { return !files_.empty(); }
 
  private:
   Weights();
