@@ -56,51 +56,39 @@ void indexer_run(const Ctx& ctx, int layer, const IndexerWeights& w, const Rope&
     selected[static_cast<size_t>(s)] = order;
   };
   auto visible = [&](int64_t s) { return std::min<int64_t>((p0 + s + 1) / ratio, n_keys); };
-  // Queries go in tiles of T whose scores over the keys visible to the last
-  // of them fit ~1M floats; for each block of keys, one GEMM of the tile's
-  // Hi·T head queries against the stored keys (gemm(): each dot is independent
-  // of the tile and the block, so chunking changes no bit), then
-  // score += Σ_h relu(q_h·k)·w_h in head order; then top-k per query.
-  constexpr int64_t kBudget = int64_t{1} << 20;  // floats per buffer (scores, per-head dots)
-  const int64_t tile = std::clamp<int64_t>(kBudget / std::max<int64_t>(1, n_keys), 1, S);
-  std::vector<float> scores_tile, dots;
+  // Queries go in tiles: one GEMM of the tile's Hi·T head queries against the
+  // stored keys visible to its last query (gemm(): each score is independent of
+  // the tile, so chunking changes no bit), then score = Σ_h relu(q_h·k)·w_h
+  // and top-k per query. T bounds the head-score buffer to ~4M floats.
+  const int64_t tile = std::clamp<int64_t>((int64_t{1} << 22) / std::max<int64_t>(1, Hi * n_keys), 1, S);
+  std::vector<float> dots;
   for (int64_t t0 = 0; t0 < S; t0 += tile) {
-    const int64_t t1 = std::min(S, t0 + tile), T = t1 - t0, nk = visible(t1 - 1);
-    scores_tile.assign(static_cast<size_t>(T * nk), 0.0f);
-    const int64_t block = std::max<int64_t>(64, kBudget / (T * Hi));
-    for (int64_t k0 = 0; k0 < nk; k0 += block) {
-      const int64_t kn = std::min(block, nk - k0);
+    const int64_t t1 = std::min(S, t0 + tile), nk = visible(t1 - 1);
+    if (nk > 0) {
       // The stored keys are FP4 rows (codes then scales): the GEMM decodes
       // them as it would FP4 weights, exactly IdxCodec::decode's values.
-      QMatrix km{kernels::WKind::kFP4, kn, Di, st.keys.data(), st.keys.data() + Di / 2, Di / 32};
+      QMatrix km{kernels::WKind::kFP4, nk, Di, st.keys.data(), st.keys.data() + Di / 2, Di / 32};
       km.row_bytes = st.idx.bytes();
-      km.first_row = k0;
-      dots.resize(static_cast<size_t>(T * Hi * kn));
-      gemm(ctx, km, q.data() + t0 * Hi * Di, T * Hi, /*act_quant=*/false, dots.data());
-      ctx.parallel_for(T, [&](int64_t a, int64_t b) {
-        for (int64_t s = t0 + a; s < t0 + b; ++s) {
-          const int64_t nv = std::min(kn, visible(s) - k0);
-          float* sc = scores_tile.data() + (s - t0) * nk + k0;
-          const float* wq = wts.data() + s * Hi;
-          for (int64_t h = 0; h < Hi; ++h) {
-            const float* d = dots.data() + ((s - t0) * Hi + h) * kn;
-            const float wh = wq[h];
-            for (int64_t j = 0; j < nv; ++j) sc[j] += (d[j] > 0.0f ? d[j] : 0.0f) * wh;
-          }
-        }
-      });
+      dots.resize(static_cast<size_t>((t1 - t0) * Hi * nk));
+      gemm(ctx, km, q.data() + t0 * Hi * Di, (t1 - t0) * Hi, /*act_quant=*/false, dots.data());
     }
     auto run = [&](int64_t s0, int64_t s1) {
       std::vector<float> scores, padded;
       std::vector<int32_t> order;
       for (int64_t s = s0; s < s1; ++s) {
-        const float* sc = scores_tile.data() + (s - t0) * nk;
-        scores.assign(sc, sc + visible(s));
+        const int64_t nv = visible(s);
+        scores.assign(static_cast<size_t>(nv), 0.0f);
+        const float* wq = wts.data() + s * Hi;
+        for (int64_t h = 0; h < Hi; ++h) {
+          const float* d = dots.data() + ((s - t0) * Hi + h) * nk;
+          const float wh = wq[h];
+          for (int64_t b = 0; b < nv; ++b) scores[static_cast<size_t>(b)] += (d[b] > 0.0f ? d[b] : 0.0f) * wh;
+        }
         select(s, scores, padded, order);
       }
     };
     if (traced) run(t0, t1);
-    else ctx.parallel_for(T, [&](int64_t a, int64_t b) { run(t0 + a, t0 + b); });
+    else ctx.parallel_for(t1 - t0, [&](int64_t a, int64_t b) { run(t0 + a, t0 + b); });
   }
 }
 
