@@ -74,6 +74,19 @@ void dequant_rows(const QMatrix& w, const DequantKernels& dq, int64_t n0, int64_
   }
 }
 
+// Rows [n0, n0 + nr), columns [k0, k0 + len) of w as fp32 with their row
+// stride: in place for F32, else dequantized into buf.
+const float* weight_slice(const QMatrix& w, const DequantKernels& dq, int64_t n0, int nr, int64_t k0, int64_t len,
+                          std::vector<float>& buf, int64_t& ldw) {
+  if (w.kind == WKind::kF32) {
+    ldw = w.cols;
+    return w.f32_row(n0) + k0;
+  }
+  dequant_rows(w, dq, n0, nr, k0, len, buf.data());
+  ldw = len;
+  return buf.data();
+}
+
 // Few rows (decode): gemv_tile per row over kGemvNr weight rows at a time.
 void gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y,
           const DequantKernels& dq) {
@@ -97,13 +110,8 @@ void gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
       const int nr = static_cast<int>(std::min<int64_t>(kGemvNr, N - n0));
       for (int64_t k0 = 0; k0 < K; k0 += kc) {
         const int64_t len = std::min(kc, K - k0);
-        const float* wr = w.kind == WKind::kF32 ? w.f32_row(n0) + k0 : nullptr;
-        int64_t ldw = K;
-        if (w.kind != WKind::kF32) {
-          dequant_rows(w, dq, n0, nr, k0, len, wbuf.data());
-          wr = wbuf.data();
-          ldw = len;
-        }
+        int64_t ldw = 0;
+        const float* wr = weight_slice(w, dq, n0, nr, k0, len, wbuf, ldw);
         for (int64_t m = 0; m < M; ++m)
           ctx.k.gemv_tile(x + m * K + k0, act_quant ? xs.data() + m * kb + k0 / 128 : nullptr, wr, ldw, len, nr, k0 > 0,
                           y + m * N + n0);
@@ -138,13 +146,8 @@ void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
       for (int64_t b = b0; b < b1; ++b) {
         const int64_t n0 = b * kGemmNr;
         const int nr = static_cast<int>(std::min<int64_t>(kGemmNr, N - n0));
-        const float* wr = w.kind == WKind::kF32 ? w.f32_row(n0) + k0 : nullptr;
-        int64_t ldw = K;
-        if (w.kind != WKind::kF32) {
-          dequant_rows(w, dq, n0, nr, k0, len, wbuf.data());
-          wr = wbuf.data();
-          ldw = len;
-        }
+        int64_t ldw = 0;
+        const float* wr = weight_slice(w, dq, n0, nr, k0, len, wbuf, ldw);
         for (int64_t t = 0; t < tiles; ++t) {
           const int mr = static_cast<int>(std::min<int64_t>(kGemmMr, M - t * kGemmMr));
           const float* xs_t = act_quant ? xs.data() + (t * kb + k0 / 128) * kGemmMr : nullptr;
