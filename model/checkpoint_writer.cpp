@@ -32,8 +32,8 @@ std::string shard_name(int i, int n) {
 
 }  // namespace
 
-std::string serialize_safetensors(std::span<const SafetensorsEntry> entries) {
-  std::vector<const SafetensorsEntry*> sorted;
+std::string serialize_safetensors(std::span<const SafetensorsBlob> entries) {
+  std::vector<const SafetensorsBlob*> sorted;
   for (const auto& e : entries) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
   // Offsets: each tensor starts 8-byte aligned relative to the data section.
@@ -90,7 +90,7 @@ Status CheckpointWriter::add(std::string name, DType dtype, std::vector<int64_t>
 
 Status CheckpointWriter::flush_shard() {
   if (pending_.empty()) return Status::Ok();
-  std::vector<SafetensorsEntry> entries;
+  std::vector<SafetensorsBlob> entries;
   Shard shard;
   for (const auto& p : pending_) {
     entries.push_back({p.name, p.dtype, p.shape, p.bytes});

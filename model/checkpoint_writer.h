@@ -61,13 +61,15 @@ class CheckpointWriter {
 };
 
 // Serializes one safetensors file (header JSON sorted by name, 8-byte aligned) in memory.
-struct SafetensorsEntry {
+// (Not safetensors_header.h's SafetensorsEntry: one name for two layouts in one
+// namespace broke the one-definition rule, and ASan caught std::vector mixing them.)
+struct SafetensorsBlob {
   std::string_view name;
   DType dtype;
   std::span<const int64_t> shape;
   std::string_view bytes;
 };
-std::string serialize_safetensors(std::span<const SafetensorsEntry> entries);
+std::string serialize_safetensors(std::span<const SafetensorsBlob> entries);
 
 // FP8: w is [rows, cols] row-major fp32. Per 128x128 tile, scale = 2^ceil(log2(amax/448))
 // (ue8m0, amax floored at 1e-4 like the activation rule), q = e4m3(w / scale).

@@ -198,6 +198,7 @@ struct Model::Impl {
   std::unique_ptr<Weights> weights;
   const kernels::Kernels* k = nullptr;
   QMatrix embed, head;
+  bool embed_in_file = false;  // embed.data lies in a file mapping (never drop heap pages: they would read back as 0)
   std::vector<float> norm;
   HcWeights hc_head_w;
   std::vector<BlockWeights> blocks;
@@ -213,7 +214,7 @@ struct Model::Impl {
     for (int64_t i = 0; i < n; ++i) k->decode_row(embed, ids[i], out + i * D, sc.data());
     // One row per token of a vocabulary-sized table: without this, fault-around
     // maps whole neighbourhoods and a long prompt ends up holding the table.
-    if (weights->mapped()) MappedFile::drop_pages(embed.data, static_cast<size_t>(embed.rows * embed.cols) * 2);
+    if (embed_in_file) MappedFile::drop_pages(embed.data, static_cast<size_t>(embed.rows * embed.cols) * 2);
   }
   // Logits of one final hc state x [C*D] through hc_head (given weights) + norm + head.
   void logits(const Ctx& c, const HcWeights& hw, const std::vector<float>& nw, const float* x, float* out) const {
@@ -275,6 +276,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::filesystem::path& dir, con
   Loader ld(c, *im.weights);
   const int64_t D = c.dim, C = c.hc_mult;
   V4RT_ASSIGN(im.embed, ld.bf16_mat("embed.weight", c.vocab_size, D));
+  im.embed_in_file = im.weights->in_mapping(im.embed.data);
   V4RT_ASSIGN(im.head, ld.bf16_mat("head.weight", c.vocab_size, D));
   V4RT_ASSIGN(im.norm, ld.bf16_vec("norm.weight", D));
   V4RT_RETURN_IF_ERROR(load_hc(ld, "hc_head", static_cast<int>(C), C * D, 1, im.hc_head_w));

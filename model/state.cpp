@@ -42,6 +42,7 @@ class Reader {
   Reader(std::string_view s, const char* what) : s_(s), what_(what) {}
   bool raw(void* p, size_t n) {
     if (s_.size() - pos_ < n) return false;
+    if (n == 0) return true;  // p may be null (an empty vector's data()): memcpy's arguments must not be
     std::memcpy(p, s_.data() + pos_, n);
     pos_ += n;
     return true;

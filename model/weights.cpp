@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
@@ -97,6 +99,23 @@ static std::string content_sample_hash(std::span<const uint8_t> file, size_t dat
 Weights::Weights() = default;
 Weights::~Weights() = default;
 
+void Weights::align_tensors() {
+  for (auto& [name, t] : tensors_) {
+    const size_t align = std::min<size_t>(dtype_size(t.dtype), 8);
+    if (align <= 1 || t.nbytes == 0 || reinterpret_cast<uintptr_t>(t.data) % align == 0) continue;
+    std::vector<uint64_t>& copy = aligned_copies_.emplace_back((t.nbytes + 7) / 8);
+    std::memcpy(copy.data(), t.data, t.nbytes);
+    t.data = reinterpret_cast<const uint8_t*>(copy.data());
+  }
+}
+
+bool Weights::in_mapping(const void* p) const {
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (const auto& f : files_)
+    if (b >= f->data() && b < f->data() + f->size()) return true;
+  return false;
+}
+
 Result<std::unique_ptr<Weights>> Weights::from_bytes(std::string bytes, std::string name) {
   std::unique_ptr<Weights> w(new Weights());
   w->owned_bytes_ = std::move(bytes);
@@ -110,6 +129,7 @@ Result<std::unique_ptr<Weights>> Weights::from_bytes(std::string bytes, std::str
   std::snprintf(buf, sizeof buf, ":%zu:%016" PRIx64 ";", span.size(),
                 fnv1a64(span.subspan(0, static_cast<size_t>(header->data_offset))));
   w->identity_ = name + buf;
+  w->align_tensors();
   return w;
 }
 
@@ -171,6 +191,7 @@ Result<std::unique_ptr<Weights>> Weights::open(const fs::path& dir) {
     w->identity_ += content_sample_hash((*mf)->bytes(), static_cast<size_t>(header->data_offset));
     w->files_.push_back(std::move(*mf));
   }
+  w->align_tensors();
   // The index and the shards must agree.
   for (const auto& [tensor, shard] : index_map) {
     auto it = origin.find(tensor);

@@ -52,13 +52,18 @@ class Weights {
   // Sum of file sizes; and a stable identity (file names, sizes, header hashes) for fingerprints.
   uint64_t total_bytes() const { return total_bytes_; }
   const std::string& identity() const { return identity_; }
-  // Whether the tensor bytes are file mappings (open()), not memory (from_bytes()).
-  bool mapped() const { return !files_.empty(); }
+  // Whether p points into one of the file mappings (not into memory: from_bytes()
+  // or an aligned copy), i.e. MappedFile::drop_pages may be used on it.
+  bool in_mapping(const void* p) const;
 
  private:
   Weights();
   std::vector<std::unique_ptr<MappedFile>> files_;
   std::string owned_bytes_;  // from_bytes only
+  // Tensors whose bytes are not aligned to their element size (safetensors
+  // does not require it) are copied here, so every typed read is aligned.
+  std::vector<std::vector<uint64_t>> aligned_copies_;
+  void align_tensors();
   std::map<std::string, TensorView, std::less<>> tensors_;
   uint64_t total_bytes_ = 0;
   std::string identity_;

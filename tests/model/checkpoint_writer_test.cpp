@@ -86,7 +86,7 @@ TEST(CheckpointWriterTest, SerializeRoundTripsThroughWeights) {
   std::vector<float> f = {1.0f, -2.5f, 3.25f};
   std::string a = to_f32_bytes(f), b = to_bf16_bytes(f);
   std::vector<int64_t> s3 = {3}, s13 = {1, 3};
-  std::vector<SafetensorsEntry> e = {{"zeta", DType::kF32, s3, a}, {"alpha", DType::kBF16, s13, b}};
+  std::vector<SafetensorsBlob> e = {{"zeta", DType::kF32, s3, a}, {"alpha", DType::kBF16, s13, b}};
   auto w = Weights::from_bytes(serialize_safetensors(e), "mem.safetensors");
   ASSERT_TRUE(w.ok()) << w.status().to_string();
   const TensorView* z = (*w)->find("zeta");
