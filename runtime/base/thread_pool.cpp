@@ -1,8 +1,30 @@
 #include "runtime/base/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace v4rt {
+namespace {
+
+// Spins until done() or about kSpinMicros have passed; true if done() held.
+template <typename Done>
+bool spin_until(Done done) {
+  constexpr auto kSpin = std::chrono::microseconds(30);
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -35,10 +57,13 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     ranges_ = ranges;
     job_ = &fn;
     pending_ = static_cast<int>(ranges.size()) - 1;
+    pending_seen_.store(pending_, std::memory_order_relaxed);
     ++generation_;
+    generation_seen_.store(generation_, std::memory_order_release);
   }
   start_cv_.notify_all();
   fn(ranges[0].first, ranges[0].second);
+  spin_until([this] { return pending_seen_.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
@@ -49,6 +74,7 @@ void ThreadPool::worker_loop(int index) {
   for (;;) {
     std::pair<size_t, size_t> range;
     const std::function<void(size_t, size_t)>* job = nullptr;
+    spin_until([&] { return generation_seen_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lock(mu_);
       start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -61,6 +87,7 @@ void ThreadPool::worker_loop(int index) {
     (*job)(range.first, range.second);
     {
       std::lock_guard<std::mutex> lock(mu_);
+      pending_seen_.store(pending_ - 1, std::memory_order_release);
       if (--pending_ == 0) done_cv_.notify_all();
     }
   }

@@ -4,6 +4,7 @@
 // Thread-safety: parallel_for may be called from one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -39,6 +40,11 @@ class ThreadPool {
   unsigned long generation_ = 0;
   int pending_ = 0;
   bool stop_ = false;
+  // Mirrors of generation_ and pending_ read without the lock, only to spin
+  // for a few microseconds before sleeping: decode issues hundreds of small
+  // parallel_for calls per token, and a futex wake-up costs more than each.
+  std::atomic<unsigned long> generation_seen_{0};
+  std::atomic<int> pending_seen_{0};
 };
 
 }  // namespace v4rt
