@@ -19,10 +19,10 @@ namespace {
 using kernels::kGemmMr;
 using kernels::kGemmNr;
 using kernels::kGemvNr;
+using kernels::WKind;
 
 // Up to this many rows go through gemv_tile (bitwise the same sums).
 constexpr int64_t kGemvMaxRows = 3;
-using kernels::WKind;
 
 // K columns per micro-kernel call: the 32-row panel slice stays in L1/L2.
 int64_t k_block(int64_t K) { return K <= 1024 ? K : 512; }

@@ -49,7 +49,9 @@ struct Ctx {
 void linear(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y);
 // The same product as one fused dot per output (no decoded copy of a BF16
 // row), for the vocabulary head in decode: memory-bound, and its logits feed
-// no rounding simulation. Equal to linear() up to float reassociation.
+// no rounding simulation. Equal to linear() up to float reassociation; for
+// every other format it is the independent oracle the GEMM is tested against
+// (tests/model/gemm_test.cpp).
 void linear_gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y);
 // gemm.cpp: act_quant quantises x to e4m3 per 128 (K a multiple of 128) and
 // promotes each 128-long partial sum by its scale.

@@ -8,12 +8,10 @@ namespace v4rt::model::kernels {
 namespace {
 
 struct Luts {
-  std::array<float, 256> e4m3{};
   std::array<float, 256> e8m0{};
   std::array<float, 16> e2m1{};
   Luts() {
     for (int i = 0; i < 256; ++i) {
-      e4m3[i] = e4m3_to_f32(static_cast<uint8_t>(i));
       e8m0[i] = e8m0_to_f32(static_cast<uint8_t>(i));
     }
     for (int i = 0; i < 16; ++i) e2m1[i] = e2m1_to_f32(static_cast<uint8_t>(i));
@@ -91,7 +89,8 @@ void decode_row_generic(const QMatrix& w, int64_t n, float* values, float* scale
     }
     case WKind::kFP8: {
       const uint8_t* p = w.fp8_codes(n);
-      for (int64_t i = 0; i < k; ++i) values[i] = l.e4m3[p[i]];
+      const float* e4m3 = e4m3_table();
+      for (int64_t i = 0; i < k; ++i) values[i] = e4m3[p[i]];
       const uint8_t* s = w.fp8_scales(n);
       for (int64_t b = 0; b < (k + 127) / 128; ++b) scales[b] = l.e8m0[s[b]];
       break;

@@ -10,17 +10,18 @@
 namespace v4rt {
 namespace {
 
-// Spins until done() or about kSpinMicros have passed; true if done() held.
+// Spins until done() holds or about 30 us have passed; the caller then
+// checks its condition again under the lock (spinning is only a hint).
 template <typename Done>
-bool spin_until(Done done) {
+void spin_until(Done done) {
   constexpr auto kSpin = std::chrono::microseconds(30);
   const auto until = std::chrono::steady_clock::now() + kSpin;
   for (int i = 0;; ++i) {
-    if (done()) return true;
+    if (done()) return;
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
 #endif
-    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return;
   }
 }
 
