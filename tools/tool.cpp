@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "tools/workspace.h"
+
 namespace v4rt::tools {
 
 namespace {
@@ -19,6 +21,17 @@ Status bad_type(const std::string& tool, const std::string& key, const char* wan
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> Tool::touched_paths(const nlohmann::json& args, const ToolContext& ctx) const {
+  const ToolSpec& s = spec();
+  if (s.subject_arg != "path" || (s.kind != ToolKind::kRead && s.kind != ToolKind::kEdit) || !ctx.workspace)
+    return std::vector<std::string>{};
+  auto path = arg_string_or(args, s.name, "path", ".");
+  if (!path) return path.status();
+  auto abs = ctx.workspace->resolve(*path);
+  if (!abs) return abs.status();
+  return std::vector<std::string>{ctx.workspace->relative(*abs)};
+}
 
 std::string truncate_middle(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,6 +52,10 @@ struct ToolContext {
   FileMemory* memory = nullptr;      // what the model has seen of each file; borrowed
   std::stop_token stop;              // cancellation (Ctrl-C, budget)
   size_t max_output_bytes = 30000;   // a tool's text is cut to this (head and tail kept)
+  // Whether a read may touch this workspace-relative path (path deny rules on
+  // reads); null: every path. Tools that read many files (grep, glob, list)
+  // leave refused files out; a tool asked for one refused file fails.
+  std::function<bool(const std::string& rel_path)> may_read;
 };
 
 class Tool {
@@ -59,6 +65,12 @@ class Tool {
   // Arguments have been checked against spec().parameters by the caller when a
   // validator is available; a tool still checks what it relies on.
   virtual Result<ToolOutput> invoke(const nlohmann::json& args, ToolContext& ctx) = 0;
+  // The canonical workspace-relative paths this call would touch, which path
+  // permission rules are matched against (apply_patch: every file in the
+  // patch). Default: for a file tool whose subject_arg is "path", that path
+  // resolved through the workspace ("." when absent); otherwise none. An error
+  // (e.g. the path escapes the workspace) refuses the call.
+  virtual Result<std::vector<std::string>> touched_paths(const nlohmann::json& args, const ToolContext& ctx) const;
 };
 
 // Cuts text to at most max_bytes, keeping the head and the tail and saying how
