@@ -12,6 +12,7 @@
 
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
+#include "runtime/base/state_dirs.h"
 #include "sessions/session_store.h"
 
 namespace v4rt::cli {
@@ -33,17 +34,6 @@ constexpr const char* kSubcommands =
     "Every subcommand takes --store DIR (env V4RT_STORE; default $XDG_DATA_HOME/v4rt/store)\n"
     "and --json. Run 'v4rt session <subcommand> --help' for its flags.\n";
 
-// The store directory rule shared with `v4rt generate` (generate_flags.cpp's
-// default_store_dir(); to be unified once that file is committed):
-// $XDG_DATA_HOME/v4rt/store, else $HOME/.local/share/v4rt/store.
-std::filesystem::path store_dir_default() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  if (xdg && *xdg) return std::filesystem::path(xdg) / "v4rt" / "store";
-  const char* home = std::getenv("HOME");
-  if (home && *home) return std::filesystem::path(home) / ".local" / "share" / "v4rt" / "store";
-  return {};
-}
-
 struct Common {
   std::string store;
   bool json = false;
@@ -52,7 +42,7 @@ struct Common {
                  "V4RT_STORE");
     f.add_bool("json", &json, "print one JSON object on stdout");
   }
-  std::filesystem::path dir() const { return store.empty() ? store_dir_default() : std::filesystem::path(store); }
+  std::filesystem::path dir() const { return store.empty() ? default_store_dir() : std::filesystem::path(store); }
 };
 
 // Parses flags; returns -1 to go on, else the exit code to return.

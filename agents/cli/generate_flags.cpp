@@ -2,15 +2,9 @@
 
 #include <cstdlib>
 
-namespace v4rt::cli {
+#include "runtime/base/state_dirs.h"
 
-std::filesystem::path default_store_dir() {
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  if (xdg && *xdg) return std::filesystem::path(xdg) / "v4rt" / "store";
-  const char* home = std::getenv("HOME");
-  if (home && *home) return std::filesystem::path(home) / ".local" / "share" / "v4rt" / "store";
-  return {};
-}
+namespace v4rt::cli {
 
 void GenerateFlags::declare(FlagSet& f, bool with_store) {
   f.add_string("model", &model, "checkpoint directory (Hugging Face layout)", "DIR", "V4RT_MODEL");

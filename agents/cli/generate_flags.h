@@ -26,7 +26,4 @@ struct GenerateFlags {
   Status to_options(const FlagSet& flags, runtime::EngineOptions& engine, runtime::GenerateRequest& request) const;
 };
 
-// $XDG_DATA_HOME/v4rt/store, else $HOME/.local/share/v4rt/store (empty if neither is set).
-std::filesystem::path default_store_dir();
-
 }  // namespace v4rt::cli
