@@ -9,6 +9,7 @@
 #include "model/model.h"
 #include "model/state.h"
 #include "runtime/base/thread_pool.h"
+#include "runtime/state_adapters.h"
 #include "runtime/stop_strings.h"
 #include "runtime/tokenizer.h"
 #include "sessions/session_store.h"
@@ -45,29 +46,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// model::State seen through the session store's interfaces.
-class StateSource final : public sessions::StateSource {
- public:
-  explicit StateSource(const model::State& s) : s_(s) {}
-  int64_t position() const override { return s_.position(); }
-  std::string export_rows(int64_t t0, int64_t t1) const override { return s_.export_rows(t0, t1); }
-  std::string export_tail(int64_t rows_from) const override { return s_.export_tail(rows_from); }
-
- private:
-  const model::State& s_;
-};
-
-class StateSink final : public sessions::StateSink {
- public:
-  explicit StateSink(model::State& s) : s_(s) {}
-  void reset() override { s_.reset(); }
-  Status import_rows(int64_t t0, int64_t t1, std::string_view bytes) override { return s_.import_rows(t0, t1, bytes); }
-  Status import_tail(int64_t rows_from, std::string_view bytes) override { return s_.import_tail(rows_from, bytes); }
-
- private:
-  model::State& s_;
-};
 
 bool is_prefix(std::span<const int32_t> a, std::span<const int32_t> b) {
   return a.size() <= b.size() && std::equal(a.begin(), a.end(), b.begin());
@@ -237,7 +215,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     }
     if (match->n_tokens > warm) {
       auto restore = [&](std::span<const int32_t> upto) -> Status {
-        StateSink sink(*im.state);
+        StateRestorer sink(*im.state);
         auto restored = store_->restore_longest(im.fingerprint, upto, sink, cb.on_progress);
         if (!restored.ok()) return restored.status();
         for (auto& w : restored->warnings) {
@@ -284,7 +262,7 @@ Result<GenerateResult> Engine::generate(const GenerateRequest& req, const Callba
     so.session = turn_end ? req.session : std::string();
     so.kind = so.session.empty() ? sessions::PointKind::kCache : sessions::PointKind::kTurn;
     so.progress = cb.on_progress;
-    StateSource source(*im.state);
+    StateSnapshot source(*im.state);
     auto r = store_->save(im.fingerprint, im.state_tokens, im.logits, source, so);
     st.save_s += seconds_since(t0);
     if (!r.ok()) return r.status();

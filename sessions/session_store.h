@@ -34,7 +34,7 @@ namespace v4rt::sessions {
 
 class Fs;
 
-// Where save() reads a state from (snapshot.h adapts model::State). The
+// Where save() reads a state from (runtime/state_adapters.h adapts model::State). The
 // contract is model::State's: rows of [t0, t1) with t0, t1 multiples of 128,
 // and the tail holding everything else at position().
 class StateSource {
