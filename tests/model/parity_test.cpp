@@ -143,11 +143,14 @@ void check_against(const Loaded& l, const GoldenOutputs& o, const std::string& s
 // p90 <= ~0.02, top-1 >= 0.99, last max abs <= ~0.01, traces <= ~1e-3, sets >= 0.97).
 // Rows after a set-aside near-tie flip carry its KV difference (seen: N1100
 // step 62, an MoE gap of 6e-5: rel_l2 2.4e-3, p90 0.021 on the other rows),
-// hence 3e-3 and 0.025; a real bug moves logits by tens of percent.
-constexpr Limits kTight{0.01, 3e-3, 0.025, 0.99, 1e-3, 0.9};
+// hence 3e-3 and 0.025; a real bug moves logits by tens of percent. Indexer
+// sets: the README's 0.97 (measured 2026-12-03: lowest 0.979, L3 decode at N1100).
+constexpr Limits kTight{0.01, 3e-3, 0.025, 0.99, 1e-3, 0.97};
 // The default engine (every query ranks only its visible entries) differs
 // from the one-shot reference prefill only where exact index-score ties
-// resolve differently: a few isolated rows with O(1) differences.
+// resolve differently: a few isolated rows with O(1) differences. Its sets
+// differ exactly at those ties (measured 2026-12-03: lowest 0.875, L3 decode
+// at N300; 0.909 prefill), hence 0.85 rather than the tie-matched 0.97.
 constexpr Limits kEngine{0.02, 0.03, 0.03, 0.98, 2e-3, 0.85};
 // fp8 checkpoint with activation quantisation vs its ref_fp32act: statistical only.
 constexpr Limits kStat{1.5, 0.12, 1.5, 0.8, 0.2, 0.0, false};

@@ -16,13 +16,15 @@ struct Tiny {
   std::unique_ptr<ThreadPool> pool = std::make_unique<ThreadPool>(2);
   std::unique_ptr<model::Model> m;
   GoldenCase c;
+  std::string error;
+  // Called only when the golden data is present: a failure here fails the test.
   bool load() {
-    auto root = golden_dir();
-    if (root.empty()) return false;
-    std::string err;
-    if (!load_case(root, "bf16", 300, c, err)) return false;
+    if (!load_case(golden_dir(), "bf16", 300, c, error)) return false;
     auto r = model::Model::load(c.weights, {}, pool.get());
-    if (!r.ok()) return false;
+    if (!r.ok()) {
+      error = r.status().to_string();
+      return false;
+    }
     m = std::move(*r);
     return true;
   }
@@ -35,7 +37,8 @@ struct Tiny {
 
 TEST(State, CloneContinuesIdentically) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
   ASSERT_TRUE(t.m->forward(t.c.prompt, *st, l).ok());
@@ -45,7 +48,8 @@ TEST(State, CloneContinuesIdentically) {
 
 TEST(State, RememberRollbackUndoesASpeculativePair) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
   ASSERT_TRUE(t.m->forward(t.c.prompt, *st, l).ok());
@@ -64,7 +68,8 @@ TEST(State, RememberRollbackUndoesASpeculativePair) {
 
 TEST(State, ResetEqualsFresh) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   const int64_t V = t.m->config().vocab_size;
   std::vector<float> a(static_cast<size_t>(V)), b(static_cast<size_t>(V));
@@ -81,7 +86,8 @@ TEST(State, ResetEqualsFresh) {
 
 TEST(State, ExportImportRoundTripIsBitwise) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
   ASSERT_TRUE(t.m->forward(t.c.prompt, *st, l).ok());  // position 300
@@ -105,7 +111,8 @@ TEST(State, ExportImportRoundTripIsBitwise) {
 
 TEST(State, RejectsDamagedBytesAndWrongOrder) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
   ASSERT_TRUE(t.m->forward(t.c.prompt, *st, l).ok());
@@ -127,7 +134,8 @@ TEST(State, RejectsDamagedBytesAndWrongOrder) {
 
 TEST(State, MemoryGrowsWithPositionAndStoresQuantized) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   const uint64_t empty = st->memory_bytes();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
@@ -142,7 +150,8 @@ TEST(State, MemoryGrowsWithPositionAndStoresQuantized) {
 
 TEST(Model, RejectsBadInput) {
   Tiny t;
-  if (!t.load()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  if (golden_dir().empty()) GTEST_SKIP() << "golden data absent (../shared/golden)";
+  ASSERT_TRUE(t.load()) << t.error;
   auto st = t.m->new_state();
   std::vector<float> l(static_cast<size_t>(t.m->config().vocab_size));
   std::vector<int32_t> bad = {1, 2, 5000};
