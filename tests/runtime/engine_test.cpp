@@ -20,10 +20,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path golden_tiny(const char* variant) {
-  fs::path g = v4rt::testing::golden_dir();
-  if (g.empty()) return {};
-  return g / "v4-tiny/tiny" / variant;
+// The engine's self-consistency properties (MTP == plain decode, seeded
+// reproducibility, restore-and-continue == never stopping) hold for any
+// checkpoint, so they run on a generated one and never skip: the tiny preset
+// (the golden tiny model's shapes, CSA + HCA + window-only layers, MTP) with
+// random weights (bf16, or the release fp8/fp4 format), made once per test binary.
+fs::path make_random_tiny(const fs::path& p, model::WeightFormat format) {
+  fs::create_directories(p);
+  model::Config c = model::preset_config({"tiny", format, 0}).value();
+  EXPECT_TRUE(write_file_atomic(p / "config.json", model::config_json(c)).ok());
+  ThreadPool pool(2);
+  Status s = model::write_random_weights(c, p, {.seed = 7}, pool);
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  return p;
+}
+
+fs::path random_tiny(model::WeightFormat format = model::WeightFormat::kBf16) {
+  static v4rt::testing::TempDir dir;
+  static const fs::path bf16 = make_random_tiny(dir.path() / "tiny-bf16", model::WeightFormat::kBf16);
+  if (format == model::WeightFormat::kBf16) return bf16;
+  static const fs::path fp8 = make_random_tiny(dir.path() / "tiny-fp8", model::WeightFormat::kFp8);
+  return fp8;
 }
 
 std::vector<int32_t> prompt_ids(int n, int vocab, uint32_t seed) {
@@ -74,8 +91,7 @@ fs::path make_tiny_with_tokenizer(const fs::path& dir, model::WeightFormat fmt) 
 }
 
 TEST(EngineTest, MtpSpeculativeGreedyIsIdenticalToPlainGreedy) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   ThreadPool pool(2);
   auto plain = make_engine(pool, dir, false);
   auto spec = make_engine(pool, dir, true);
@@ -96,8 +112,7 @@ TEST(EngineTest, MtpSpeculativeGreedyIsIdenticalToPlainGreedy) {
 }
 
 TEST(EngineTest, SeededSamplingIsReproducibleWithAndWithoutMtp) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   ThreadPool pool(2);
   auto plain = make_engine(pool, dir, false);
   auto spec = make_engine(pool, dir, true);
@@ -116,8 +131,7 @@ TEST(EngineTest, SeededSamplingIsReproducibleWithAndWithoutMtp) {
 TEST(EngineTest, MtpAcceptAndRejectPathsKeepGreedyOutput) {
   // Random MTP weights almost never guess right, so an oracle drives the drafts:
   // the true next token except at every third position (rejected there).
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   ThreadPool pool(2);
   auto plain = make_engine(pool, dir, false);
   auto req = greedy(prompt_ids(130, 1024, 17), 40);
@@ -141,8 +155,7 @@ TEST(EngineTest, MtpAcceptAndRejectPathsKeepGreedyOutput) {
 }
 
 TEST(EngineTest, WarmStateIsReusedForExtensionsAndExactRepeats) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   ThreadPool pool(2);
   auto e = make_engine(pool, dir, false);
   auto p = prompt_ids(100, 1024, 23);
@@ -168,8 +181,7 @@ TEST(EngineTest, WarmStateIsReusedForExtensionsAndExactRepeats) {
 }
 
 TEST(EngineTest, StopTokensAndCancellation) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   ThreadPool pool(2);
   auto e = make_engine(pool, dir, false);
   auto base = e->generate(greedy(prompt_ids(30, 1024, 3), 12));
@@ -200,8 +212,7 @@ TEST(EngineTest, StopTokensAndCancellation) {
 }
 
 TEST(EngineTest, SessionResumeMatchesNeverStopping) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   v4rt::testing::TempDir tmp;
   ThreadPool pool(2);
   auto a = prompt_ids(200, 1024, 11), b = prompt_ids(70, 1024, 12);
@@ -238,8 +249,7 @@ TEST(EngineTest, SessionResumeMatchesNeverStopping) {
 }
 
 TEST(EngineTest, InterruptedPrefillResumesFromItsLastSavePoint) {
-  fs::path dir = golden_tiny("bf16");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny();
   v4rt::testing::TempDir tmp;
   ThreadPool pool(2);
   auto p = prompt_ids(400, 1024, 31);
@@ -265,8 +275,7 @@ TEST(EngineTest, InterruptedPrefillResumesFromItsLastSavePoint) {
 }
 
 TEST(EngineTest, PrefillOnlySavesAndTheCacheIsReused) {
-  fs::path dir = golden_tiny("fp8");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny(model::WeightFormat::kFp8);
   v4rt::testing::TempDir tmp;
   ThreadPool pool(2);
   auto p = prompt_ids(260, 1024, 21);
@@ -290,8 +299,7 @@ TEST(EngineTest, PrefillOnlySavesAndTheCacheIsReused) {
 // whole saved point, including its next-token logits, and computes nothing;
 // the generated tokens equal those of a fresh run.
 TEST(EngineTest, ExactRepeatOfASavedPromptRestoresEverything) {
-  fs::path dir = golden_tiny("fp8");
-  if (dir.empty()) GTEST_SKIP() << "golden data absent (shared/golden)";
+  fs::path dir = random_tiny(model::WeightFormat::kFp8);
   v4rt::testing::TempDir tmp;
   ThreadPool pool(2);
   auto p = prompt_ids(300, 1024, 23);
