@@ -122,8 +122,11 @@ void gemm_tile_avx512(const float* x, const float* xs, const float* w, int64_t l
 
 // GCC 12 warns that the unmasked AVX-512 shuffle intrinsics read their own
 // undefined pass-through operand (__Y); a false positive of the headers.
+// clang has no such warning (and -Werror rejects the unknown name), so GCC only.
 #pragma GCC diagnostic push
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 // In-register transpose: on return r[c][j] holds what r[j][c] held.
 __attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
   __m512 t[16], u[16];
