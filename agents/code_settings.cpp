@@ -28,11 +28,15 @@ Status parse_sandbox(const nlohmann::json& v, const std::string& src, CodeSettin
         if (p.empty() || (p[0] != '/' && p.rfind("~/", 0) != 0))
           return Status::InvalidArgument(src + ": sandbox." + k + ": \"" + p +
                                          "\" must be an absolute path or start with ~/");
+    } else if (k == "max_processes") {
+      if (!e.is_number_integer() || e.get<long long>() < 8 || e.get<long long>() > 1000000)
+        return Status::InvalidArgument(src + ": sandbox.max_processes must be an integer from 8 to 1000000");
+      s.sandbox_max_processes = e.get<long long>();
     } else if (k == "env") {
       V4RT_RETURN_IF_ERROR(string_list(e, src, "env", s.sandbox_env));
     } else {
       return Status::InvalidArgument(src + ": unknown key \"sandbox." + k +
-                                     "\"; known: network, writable, readable, env");
+                                     "\"; known: network, writable, readable, env, max_processes");
     }
   }
   return Status::Ok();
@@ -91,6 +95,10 @@ Status apply_code_settings(std::string_view text, const std::string& src, bool t
   if (!file_settings.sandbox_writable.empty()) ignore("sandbox.writable");
   if (!file_settings.sandbox_readable.empty()) ignore("sandbox.readable");
   if (!file_settings.sandbox_env.empty()) ignore("sandbox.env");
+  if (file_settings.sandbox_max_processes > kDefaultSandboxMaxProcesses)
+    ignore("sandbox.max_processes " + std::to_string(file_settings.sandbox_max_processes));
+  else
+    settings.sandbox_max_processes = file_settings.sandbox_max_processes;  // a lower cap only restricts
   if (!file_settings.instructions.empty()) ignore("instructions");
   return Status::Ok();
 }

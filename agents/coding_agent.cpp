@@ -83,6 +83,7 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
   so.home = options.home;
   so.hidden = {options.state_dir};
   so.env = tools::sandbox_environment(options.host_env, settings.sandbox_env);
+  so.max_processes = settings.sandbox_max_processes > 0 ? settings.sandbox_max_processes : kDefaultSandboxMaxProcesses;
   auto expand = [&](const std::string& p) {
     return p.rfind("~/", 0) == 0 ? options.home / p.substr(2) : fs::path(p);
   };
