@@ -224,7 +224,7 @@ SandboxedCommand Sandbox::wrap(const std::string& command, const fs::path& cwd) 
   // first (the workspace bind shows through); the others after it (so a state
   // directory inside the workspace stays hidden).
   std::vector<fs::path> hide_before, hide_after, remount;
-  for (const char* d : kSecretDirs) hide_before.push_back(d);
+  for (const char* d : kSecretDirs) hide_before.push_back(canonical_or_self(d));  // e.g. /home -> /usr/home
   if (!home.empty()) hide_before.push_back(home);
   for (const auto& h : options_.hidden) {
     fs::path c = canonical_or_self(h);
