@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -108,11 +109,24 @@ std::vector<fs::path> candidate_parents() {
   return out;
 }
 
+// Removes empty cgroups left by a v4rt that died without cleaning up (SIGKILL).
+void remove_stale(const fs::path& parent) {
+  std::error_code ec;
+  const std::string prefix = "v4rt-sandbox-";
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::rmdir(e.path().c_str());
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PidsCgroup>> PidsCgroup::create(long long max_pids) {
   std::string why = "no pids cgroup controller is mounted";
   for (const fs::path& parent : candidate_parents()) {
+    remove_stale(parent);
     auto ns = std::chrono::steady_clock::now().time_since_epoch().count();
     fs::path dir = parent / ("v4rt-sandbox-" + std::to_string(::getpid()) + "-" + std::to_string(ns));
     if (::mkdir(dir.c_str(), 0755) != 0) {

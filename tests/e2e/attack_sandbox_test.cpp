@@ -369,6 +369,41 @@ TEST_P(AttackSandboxE2E, ModelWrittenSettingsAreNotTrusted) {
   EXPECT_NE(r4.err.find("settings.json is not approved"), std::string::npos) << r4.err;
 }
 
+// Hole 5: on a terminal the user sees the unapproved file (escaped) and decides.
+TEST_P(AttackSandboxE2E, ApprovalPromptOnATerminal) {
+  if (run_command("command -v script").exit_code != 0) GTEST_SKIP() << "script (util-linux) is not installed";
+  fs::path hook_canary = base_ / "hook-ran";
+  // A file with a terminal escape (retitles the window) is shown inert.
+  make_git_repo(repo_, {{"a.txt", "a\n"}, {".v4rt/settings.json", "{\"instructions\": \"\x1b]0;pwned\x07\"}"}});
+  script({"echo hi"});
+  auto on_tty = [&](const std::string& answer, const std::string& flags) {
+    hand_over();
+    return run_command("printf '" + answer + "\\n' | env NO_COLOR=1 " + as_user() + "script -qec " +
+                       shell_quote(env() + shell_quote(v4rt_binary().string()) + " code -p task --backend " +
+                                   shell_quote("replay:" + replay_.string()) + " --workspace " +
+                                   shell_quote(repo_.string()) + " --state-dir " + shell_quote(state_.string()) +
+                                   " " + flags) +
+                       " /dev/null");
+  };
+  auto shown = on_tty("n", "");
+  EXPECT_NE(shown.out.find("trust it for this workspace? [y/N]"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("\\e]0;pwned\\x07"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("\x1b]0;pwned"), std::string::npos) << "the raw escape reached the terminal";
+  EXPECT_FALSE(fs::exists(state_ / "trusted-projects.json"));
+
+  // Answered yes: the hook of the approved file runs, now and on later runs without a terminal.
+  put(repo_ / ".v4rt" / "settings.json", "{\"hooks\": {\"pre_tool\": [\"touch " + hook_canary.string() + "\"]}}");
+  auto refused = on_tty("n", "");
+  EXPECT_FALSE(fs::exists(hook_canary)) << refused.out;
+  auto approved = on_tty("y", "");
+  EXPECT_EQ(approved.exit_code, 0) << approved.out;
+  EXPECT_TRUE(fs::exists(hook_canary)) << approved.out;
+  fs::remove(hook_canary);
+  auto later = v4rt();
+  EXPECT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_TRUE(fs::exists(hook_canary)) << later.err;
+}
+
 // Hole 5: a core.fsmonitor the model set in .git/config does not run when v4rt calls git.
 TEST_P(AttackSandboxE2E, ModelSetFsmonitorIsNotRunByV4rtGit) {
   fs::create_directories(repo_);
