@@ -152,7 +152,11 @@ TEST_P(AttackSandboxE2E, RemountAttackFailsAndNoCapabilitySurvives) {
   EXPECT_FALSE(fs::exists("/etc/v4rt-remount-pwned"));
   EXPECT_NE(out[1].find("rc=1"), std::string::npos) << out[1];
   EXPECT_NE(out[1].find("Read-only file system"), std::string::npos) << out[1];
-  EXPECT_EQ(out[2].find("NESTED-USERNS"), std::string::npos) << out[2];  // --disable-userns
+  auto support = tools::Sandbox::detect();
+  ASSERT_TRUE(support.ok());
+  if (support->disable_userns) {  // bwrap >= 0.8: no nested user namespace (less kernel surface)
+    EXPECT_EQ(out[2].find("NESTED-USERNS"), std::string::npos) << out[2];
+  }
 }
 
 // Holes 1 and 5: nothing outside the workspace, nor .git or .v4rt inside it, can be written.
