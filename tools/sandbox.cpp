@@ -1,10 +1,12 @@
 #include "tools/sandbox.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -93,6 +95,26 @@ bool name_allowed(const std::string& name, const std::vector<std::string>& patte
     }
   }
   return false;
+}
+
+constexpr const char* kPrivatePrefix = "v4rt-sandbox-";
+
+// Removes private directories left by a v4rt of ours that died without
+// cleaning up (SIGKILL): "v4rt-sandbox-<pid>-XXXXXX", ours, pid gone.
+void remove_stale_private_dirs(const fs::path& root) {
+  std::error_code ec;
+  const std::string prefix = kPrivatePrefix;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    char* end = nullptr;
+    long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    struct stat st {};
+    if (pid <= 0 || *end != '-' || ::lstat(e.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != ::getuid())
+      continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
 }
 
 }  // namespace
@@ -186,7 +208,8 @@ Status Sandbox::prepare() {
   std::error_code ec;
   fs::path root = options_.private_root.empty() ? fs::temp_directory_path(ec) : options_.private_root;
   if (ec) root = "/tmp";
-  std::string tmpl = (root / "v4rt-sandbox-XXXXXX").string();
+  remove_stale_private_dirs(root);
+  std::string tmpl = (root / (kPrivatePrefix + std::to_string(::getpid()) + "-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data()))
     return Status::IoError("cannot create the sandbox's private directory in " + root.string() + ": " +
                            std::strerror(errno) + "; set TMPDIR to a writable directory");

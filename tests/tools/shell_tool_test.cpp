@@ -175,7 +175,12 @@ TEST_F(ShellToolTest, ReadOnlyWorkspaceAndTrustedDirectories) {
 
 TEST_F(ShellToolTest, PrivateHomeAndTmpPersistAfterPrepare) {
   testing::TempDir host_home;  // outside the workspace, as a real $HOME is
+  testing::TempDir private_root;
+  // Left by a v4rt that was killed (its pid is gone): removed; a live one is kept.
+  std::filesystem::create_directories(private_root.path() / "v4rt-sandbox-2147483-dead00" / "home");
+  std::filesystem::create_directories(private_root.path() / ("v4rt-sandbox-" + std::to_string(::getppid()) + "-live00"));
   SandboxOptions so;
+  so.private_root = private_root.path();
   so.home = host_home.path();
   std::ofstream(so.home / "canary.txt") << "host home secret\n";
   Sandbox sb(so, root());
@@ -193,6 +198,8 @@ TEST_F(ShellToolTest, PrivateHomeAndTmpPersistAfterPrepare) {
   EXPECT_NE(first.find("wrote"), std::string::npos) << first;
   EXPECT_EQ(sh("cat ~/cache /tmp/cache"), "h\nt\n");  // kept between the commands of one sandbox
   EXPECT_FALSE(std::filesystem::exists(so.home / "cache"));  // never on the host's $HOME
+  EXPECT_FALSE(std::filesystem::exists(private_root.path() / "v4rt-sandbox-2147483-dead00"));
+  EXPECT_TRUE(std::filesystem::exists(private_root.path() / ("v4rt-sandbox-" + std::to_string(::getppid()) + "-live00")));
 }
 
 TEST_F(ShellToolTest, BadArguments) {
