@@ -4,9 +4,24 @@
 
 #include "agents/code_settings.h"
 #include "agents/compaction.h"
+#include "agents/project_trust.h"
+#include "runtime/base/file_util.h"
 #include "tools/builtin_tools.h"
 
 namespace v4rt::agents {
+
+namespace fs = std::filesystem;
+
+Result<std::optional<std::string>> unapproved_project_settings(const fs::path& workspace_root,
+                                                               const fs::path& state_dir) {
+  fs::path file = workspace_root / ".v4rt" / "settings.json";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::optional<std::string>();
+  auto text = read_file(file);
+  if (!text) return text.status();
+  if (ProjectTrust::in_state_dir(state_dir).is_trusted(workspace_root, *text)) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(*text));
+}
 
 std::string coding_instructions(const std::string& root, const std::string& extra) {
   std::string s =
@@ -26,10 +41,26 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
   std::unique_ptr<CodingAgent> a(new CodingAgent(*ws, TranscriptStore(options.state_dir / "sessions")));
   a->options_ = options;
   a->backend_ = &backend;
-  // Policy: project file first, then the command line.
+  // Policy: project file first (in full only when approved), then the command line.
   CodeSettings settings;
-  V4RT_RETURN_IF_ERROR(load_code_settings(a->workspace_.root() / ".v4rt" / "settings.json", a->policy_, a->hooks_,
-                                          settings));
+  fs::path settings_file = a->workspace_.root() / ".v4rt" / "settings.json";
+  std::error_code ec;
+  if (fs::exists(settings_file, ec)) {
+    auto text = read_file(settings_file);
+    if (!text) return text.status();
+    bool trusted = ProjectTrust::in_state_dir(options.state_dir).is_trusted(a->workspace_.root(), *text);
+    std::vector<std::string> ignored;
+    V4RT_RETURN_IF_ERROR(apply_code_settings(*text, settings_file.string(), trusted, a->policy_, a->hooks_, settings,
+                                             &ignored));
+    if (!ignored.empty()) {
+      std::string list;
+      for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
+      a->warnings_.push_back(settings_file.string() +
+                             " is not approved (new, or changed since you approved it); ignored until you approve "
+                             "it: " + list + ". Its deny and ask rules apply. Review the file, then run "
+                             "`v4rt code --trust-project` (or answer the prompt on a terminal) to approve it.");
+    }
+  }
   if (!options.permission_mode.empty()) {
     auto m = tools::parse_permission_mode(options.permission_mode);
     if (!m) return m.status();
@@ -44,19 +75,39 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
       if (!r) return r.status();
       a->policy_.add_rule(*r);
     }
-  // Sandbox: checked once, up front.
+  // Sandbox: checked once, up front; it must know the final mode.
   tools::SandboxOptions so;
   so.enabled = !options.unsandboxed;
   so.allow_network = options.allow_network || settings.sandbox_network;
+  so.workspace_writable = a->policy_.mode() != tools::PermissionMode::kReadOnly;
+  so.home = options.home;
+  so.hidden = {options.state_dir};
+  so.env = tools::sandbox_environment(options.host_env, settings.sandbox_env);
+  so.max_processes = settings.sandbox_max_processes > 0 ? settings.sandbox_max_processes : kDefaultSandboxMaxProcesses;
+  auto expand = [&](const std::string& p) {
+    return p.rfind("~/", 0) == 0 ? options.home / p.substr(2) : fs::path(p);
+  };
+  for (const auto& p : settings.sandbox_writable) so.extra_writable.push_back(expand(p));
+  for (const auto& p : settings.sandbox_readable) so.extra_readable.push_back(expand(p));
   tools::BuiltinToolsOptions bo;
   if (so.enabled) {
-    Status probe = tools::Sandbox::probe(so.bwrap);
-    if (!probe.ok()) {
-      a->sandbox_warning_ = probe.message();
-      bo.shell_options.unavailable_reason = probe.message();
+    auto support = tools::Sandbox::detect(so.bwrap);
+    if (!support.ok()) {
+      a->sandbox_warning_ = support.status().message();
+      bo.shell_options.unavailable_reason = support.status().message();
+    } else {
+      so.disable_userns = support->disable_userns;
     }
   }
   a->sandbox_ = std::make_unique<tools::Sandbox>(so, a->workspace_.root());
+  if (so.enabled && a->sandbox_warning_.empty()) {
+    if (Status s = a->sandbox_->prepare(); !s.ok())
+      a->warnings_.push_back("sandbox: " + s.message() + "; $HOME and /tmp inside are a fresh tmpfs per command");
+    if (a->sandbox_->process_cap().empty())
+      a->warnings_.push_back(
+          "sandbox: no process cap (running as root without a writable pids cgroup; RLIMIT_NPROC does not "
+          "bind root): a fork bomb is stopped only by the command timeout");
+  }
   V4RT_RETURN_IF_ERROR(tools::register_builtin_tools(a->registry_, a->sandbox_.get(), bo));
   if (!options.only_tools.empty()) {
     for (const auto& name : options.only_tools)

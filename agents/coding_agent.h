@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ struct CodingAgentOptions {
   std::vector<std::string> allow, ask, deny;  // rules from the command line (after the project file)
   bool unsandboxed = false;                 // run shell commands without bwrap (explicit opt-in)
   bool allow_network = false;               // sandboxed commands keep the network
+  std::filesystem::path home;               // the user's $HOME (hidden in the sandbox; "~/" in settings paths)
+  std::vector<std::string> host_env;        // KEY=VALUE; the sandbox keeps only its allow-list of it
   int64_t repo_context_tokens = 32000;      // 0: no repository prefix
   bool thinking = true;                     // thinking mode (reasoning kept across turns with tools)
   int64_t context_limit_tokens = 0;         // compaction threshold base (0: no automatic compaction)
@@ -65,6 +68,10 @@ class CodingAgent {
   const TranscriptStore& transcripts() const { return store_; }
   const RepoContext& repo_context() const { return repo_; }
   std::string sandbox_warning() const { return sandbox_warning_; }
+  // Lines for the user (stderr): project settings left out because they are
+  // not approved, sandbox limits that could not be set up. Not yet escaped for a terminal.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const tools::Sandbox* sandbox() const { return sandbox_.get(); }
   const tools::ToolRegistry& registry() const { return registry_; }
   const nlohmann::ordered_json& messages() const { return transcript_.messages; }
   const tools::PermissionPolicy& policy() const { return policy_; }
@@ -78,17 +85,26 @@ class CodingAgent {
   TranscriptStore store_;
   CodingAgentOptions options_;
   tools::FileMemory memory_;
+  // Declared before registry_: the tools (and their background jobs) are
+  // destroyed first, then the sandbox removes its cgroup and private dirs.
+  std::unique_ptr<tools::Sandbox> sandbox_;
   tools::ToolRegistry registry_;
   tools::PermissionPolicy policy_;
   tools::Hooks hooks_;
-  std::unique_ptr<tools::Sandbox> sandbox_;
   std::string sandbox_warning_;
+  std::vector<std::string> warnings_;
   RepoContext repo_;
   Transcript transcript_;
   Approver approver_;
   std::unique_ptr<AgentLoop> loop_;
   ModelBackend* backend_ = nullptr;
 };
+
+// The bytes of <workspace_root>/.v4rt/settings.json when it exists and is not
+// approved in state_dir (what an approval prompt shows and then approves);
+// nullopt when absent or approved. IoError when it exists but cannot be read.
+Result<std::optional<std::string>> unapproved_project_settings(const std::filesystem::path& workspace_root,
+                                                               const std::filesystem::path& state_dir);
 
 // The fixed instructions of the coding agent (no dates or ids: the prompt
 // prefix must be identical from run to run to be reused from the cache).

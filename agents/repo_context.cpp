@@ -22,7 +22,7 @@ std::vector<std::string> tracked_files(const fs::path& root) {
   po.cwd = root;
   po.timeout_s = 30;
   po.max_output_bytes = 64 << 20;
-  auto r = tools::run_process({"git", "ls-files", "-z", "--cached"}, po);
+  auto r = tools::run_process(safe_git_argv({"ls-files", "-z", "--cached"}), po);
   if (!r || r->exit_code != 0) return out;
   size_t start = 0;
   while (start < r->output.size()) {
@@ -35,6 +35,27 @@ std::vector<std::string> tracked_files(const fs::path& root) {
 }
 
 }  // namespace
+
+std::vector<std::string> safe_git_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"git",
+                                   "--no-pager",
+                                   "-c", "core.fsmonitor=false",
+                                   "-c", "core.hooksPath=/dev/null",
+                                   "-c", "core.untrackedCache=false",
+                                   "-c", "core.pager=cat",
+                                   "-c", "core.editor=false",
+                                   "-c", "core.askPass=",
+                                   "-c", "core.sshCommand=false",
+                                   "-c", "core.gitProxy=",
+                                   "-c", "diff.external=",
+                                   "-c", "credential.helper=",
+                                   "-c", "protocol.allow=never",
+                                   "-c", "gpg.program=false",
+                                   "-c", "sequence.editor=false"};
+  argv.push_back("--no-optional-locks");
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
 
 Result<RepoContext> render_repo_context(const tools::Workspace& ws, const RepoContextOptions& options) {
   RepoContext ctx;

@@ -29,6 +29,14 @@ struct RepoContext {
   int64_t estimated_tokens = 0;
 };
 
+// argv for running git on a repository the model may have written to: the
+// repository's own .git/config must not make v4rt run code. Overrides (from
+// the command line, which beats every config file): no fsmonitor, hooks from
+// /dev/null, no untracked cache, no external diff or textconv, cat as pager,
+// no credential helper or askpass, no transport protocols, no editor.
+// The user's global and system config still apply (the user is trusted).
+std::vector<std::string> safe_git_argv(const std::vector<std::string>& args);
+
 Result<RepoContext> render_repo_context(const tools::Workspace& workspace, const RepoContextOptions& options);
 
 }  // namespace v4rt::agents

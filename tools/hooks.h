@@ -3,7 +3,8 @@
 // entry {"command": "...", "tools": ["shell", ...]?, "timeout": s?}).
 // A hook gets {"event","tool","arguments"[,"result","is_error"]} as JSON on
 // stdin and runs with /bin/sh -c in the workspace, outside the sandbox (they
-// are the user's own commands). A pre_tool hook that exits non-zero blocks the
+// are the user's own commands: hooks are loaded only from a settings file the
+// user approved, see agents/project_trust.h, never from one the model wrote). A pre_tool hook that exits non-zero blocks the
 // call: its output (stderr and stdout) goes to the model as the reason. A
 // post_tool hook's non-zero exit appends its output to the tool result.
 // Thread-safe (immutable after configuration).

@@ -1,5 +1,7 @@
 #include "tools/job_table.h"
 
+#include <algorithm>
+
 #include "tools/tool.h"
 
 namespace v4rt::tools {
@@ -26,6 +28,17 @@ std::string describe(int id, const std::string& command, BackgroundProcess& p, s
   std::string out = "job " + std::to_string(id) + " (" + command + "): ";
   auto code = p.exit_code();
   out += code ? "exited with code " + std::to_string(*code) : "running";
+  size_t dropped = p.dropped_bytes();
+  if (dropped > 0) {
+    // The job wrote more than we keep: say so, show its first bytes, then its latest.
+    std::string head = p.output_head(std::min<size_t>(max_bytes / 4, 2048));
+    std::string tail = p.output_tail(max_bytes - std::min(max_bytes, head.size()));
+    out += "\noutput: " + std::to_string(p.total_bytes()) + " bytes so far; " + std::to_string(dropped) +
+           " bytes in the middle were dropped (a background job keeps its first and last bytes only)\n";
+    out += "first " + std::to_string(head.size()) + " bytes:\n" + head + "\n[...]\nlast " +
+           std::to_string(tail.size()) + " bytes:\n" + tail;
+    return out;
+  }
   std::string tail = p.output_tail(max_bytes);
   out += tail.empty() ? "\n(no output yet)\n" : "\noutput (last " + std::to_string(tail.size()) + " bytes):\n" + tail;
   return out;

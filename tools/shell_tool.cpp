@@ -19,8 +19,9 @@ class ShellTool : public Tool {
     spec_.kind = ToolKind::kExecute;
     spec_.subject_arg = "command";
     spec_.description =
-        "Run a bash command in the workspace (a sandbox: the workspace is writable, the rest of the "
-        "file system read-only, /tmp private, no network). Returns the exit code and the combined "
+        "Run a bash command in the workspace (a sandbox: the workspace is writable except .git and .v4rt, "
+        "the rest of the file system read-only, $HOME and /tmp private, no network). Returns the exit code "
+        "and the combined "
         "output (long output is cut in the middle). timeout is in seconds (default 120). With "
         "background true the command keeps running and you get a job id for the job tool.";
     spec_.parameters = {
@@ -51,9 +52,12 @@ class ShellTool : public Tool {
     if (!cwd_arg) return cwd_arg.status();
     auto cwd = ctx.workspace->resolve(*cwd_arg);
     if (!cwd) return cwd.status();
-    std::vector<std::string> argv = sandbox_->wrap(*command, *cwd);
+    SandboxedCommand sc = sandbox_->wrap(*command, *cwd);
     if (*background) {
-      auto p = BackgroundProcess::start(argv, *cwd);
+      BackgroundOptions bo;
+      bo.env = sc.env;
+      bo.limits = sc.limits;
+      auto p = BackgroundProcess::start(sc.argv, *cwd, bo);
       if (!p) return p.status();
       auto id = jobs_->add(std::move(*p), *command);
       if (!id) return id.status();
@@ -65,7 +69,9 @@ class ShellTool : public Tool {
     po.timeout_s = static_cast<double>(*timeout);
     po.max_output_bytes = ctx.max_output_bytes;
     po.stop = ctx.stop;
-    auto r = run_process(argv, po);
+    po.env = std::move(sc.env);
+    po.limits = sc.limits;
+    auto r = run_process(sc.argv, po);
     if (!r) return r.status();
     std::string out;
     if (r->cancelled) return Status::Cancelled("shell: command cancelled by the user");

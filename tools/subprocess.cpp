@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,32 +41,46 @@ int make_memfd(const char* name, const std::string& content) {
   return fd;
 }
 
-// Forks and execs argv with stdin from in_fd and stdout+stderr to out_fd.
-// Returns the pid or -1 (errno set). The child leads a new process group.
+// Forks and execs argv with stdin from in_fd and stdout+stderr to out_fd,
+// the environment env (null: ours) and the limits applied first. Returns the
+// pid or -1 (errno set). The child leads a new process group; a failure in
+// the child (a limit, chdir, exec) sends its errno through err_pipe_w.
 pid_t spawn(const std::vector<std::string>& argv, const std::filesystem::path& cwd, int in_fd,
-            int out_fd, int err_pipe_w) {
+            int out_fd, int err_pipe_w, const std::vector<std::string>* env, const ChildLimits& limits) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  if (env) {
+    for (const auto& e : *env) cenv.push_back(const_cast<char*>(e.c_str()));
+    cenv.push_back(nullptr);
+  }
   std::string cwd_s = cwd.string();
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   // Child: only async-signal-safe calls from here on.
+  auto fail = [&](int e) {
+    (void)!::write(err_pipe_w, &e, sizeof e);
+    ::_exit(127);
+  };
   ::setpgid(0, 0);
   ::signal(SIGPIPE, SIG_DFL);
   ::signal(SIGINT, SIG_DFL);
+  // Join the cgroup before anything else runs, so every descendant is counted.
+  if (limits.cgroup_procs_fd >= 0 && ::write(limits.cgroup_procs_fd, "0", 1) != 1) fail(errno);
+  if (limits.max_processes > 0) {
+    rlimit rl{static_cast<rlim_t>(limits.max_processes), static_cast<rlim_t>(limits.max_processes)};
+    if (::setrlimit(RLIMIT_NPROC, &rl) != 0) fail(errno);
+  }
   ::dup2(in_fd, 0);
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
-  if (!cwd_s.empty() && ::chdir(cwd_s.c_str()) != 0) {
-    int e = errno;
-    (void)!::write(err_pipe_w, &e, sizeof e);
-    ::_exit(127);
-  }
-  ::execvp(cargv[0], cargv.data());
-  int e = errno;
-  (void)!::write(err_pipe_w, &e, sizeof e);
-  ::_exit(127);
+  if (!cwd_s.empty() && ::chdir(cwd_s.c_str()) != 0) fail(errno);
+  // execvpe searches our PATH, not the child's: the program is found as the caller expects.
+  if (env) ::execvpe(cargv[0], cargv.data(), cenv.data());
+  else ::execvp(cargv[0], cargv.data());
+  fail(errno);
+  return -1;  // not reached
 }
 
 // Waits for the exec to succeed (the CLOEXEC pipe closes) or fail (errno arrives).
@@ -141,7 +156,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
     return Status::IoError("pipe: " + std::string(std::strerror(errno)));
   }
   auto t0 = Clock::now();
-  pid_t pid = spawn(argv, options.cwd, in_fd, out_pipe[1], err_pipe[1]);
+  pid_t pid = spawn(argv, options.cwd, in_fd, out_pipe[1], err_pipe[1], options.env ? &*options.env : nullptr,
+                    options.limits);
   ::close(in_fd);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -222,21 +238,28 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
 }
 
 Result<std::unique_ptr<BackgroundProcess>> BackgroundProcess::start(const std::vector<std::string>& argv,
-                                                                    const std::filesystem::path& cwd) {
+                                                                    const std::filesystem::path& cwd,
+                                                                    const BackgroundOptions& options) {
   if (argv.empty()) return Status::InvalidArgument("BackgroundProcess: empty argv");
-  int out_fd = make_memfd("v4rt-job", "");
+  int out_pipe[2] = {-1, -1};
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   int err_pipe[2];
-  if (out_fd < 0 || null_fd < 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
-    if (out_fd >= 0) ::close(out_fd);
+  if (null_fd < 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int e = errno;
+    if (out_pipe[0] >= 0) {
+      ::close(out_pipe[0]);
+      ::close(out_pipe[1]);
+    }
     if (null_fd >= 0) ::close(null_fd);
-    return Status::IoError("cannot set up a background job: " + std::string(std::strerror(errno)));
+    return Status::IoError("cannot set up a background job: " + std::string(std::strerror(e)));
   }
-  pid_t pid = spawn(argv, cwd, null_fd, out_fd, err_pipe[1]);
+  pid_t pid = spawn(argv, cwd, null_fd, out_pipe[1], err_pipe[1], options.env ? &*options.env : nullptr,
+                    options.limits);
   ::close(null_fd);
+  ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   if (pid < 0) {
-    ::close(out_fd);
+    ::close(out_pipe[0]);
     ::close(err_pipe[0]);
     return Status::IoError("cannot fork for a background job: " + std::string(std::strerror(errno)));
   }
@@ -244,16 +267,47 @@ Result<std::unique_ptr<BackgroundProcess>> BackgroundProcess::start(const std::v
   int e = exec_errno(err_pipe[0]);
   ::close(err_pipe[0]);
   if (e != 0) {
-    ::close(out_fd);
+    ::close(out_pipe[0]);
     int st;
     ::waitpid(pid, &st, 0);
     return Status::IoError("cannot run '" + argv[0] + "': " + std::strerror(e));
   }
-  return std::unique_ptr<BackgroundProcess>(new BackgroundProcess(pid, out_fd));
+  return std::unique_ptr<BackgroundProcess>(new BackgroundProcess(pid, out_pipe[0], options));
 }
 
+BackgroundProcess::BackgroundProcess(pid_t pid, int out_fd, const BackgroundOptions& options)
+    : pid_(pid), out_fd_(out_fd), head_cap_(options.head_bytes), tail_cap_(std::max<size_t>(options.tail_bytes, 1)) {
+  reader_ = std::thread([this] { read_loop(); });
+}
+
+void BackgroundProcess::read_loop() {
+  std::vector<char> buf(65536);
+  while (!quit_.load()) {
+    pollfd pfd{out_fd_, POLLIN, 0};
+    int pr = ::poll(&pfd, 1, 100);
+    if (pr <= 0) continue;  // timeout (check quit_) or EINTR
+    ssize_t n = ::read(out_fd_, buf.data(), buf.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return;  // EOF: every writer has gone
+    std::lock_guard<std::mutex> lock(mu_);
+    const char* p = buf.data();
+    size_t len = static_cast<size_t>(n);
+    total_ += len;
+    size_t take = std::min(len, head_cap_ - std::min(head_cap_, head_.size()));
+    head_.append(p, take);
+    tail_.append(p + take, len - take);
+    // Invariant after this: tail_.size() <= 2 * tail_cap_; memory stays O(head + tail caps).
+    if (tail_.size() > 2 * tail_cap_) {
+      size_t cut = tail_.size() - tail_cap_;
+      dropped_ += cut;
+      tail_.erase(0, cut);
+    }
+  }
+}
 BackgroundProcess::~BackgroundProcess() {
   stop();
+  quit_.store(true);  // a descendant that left the group may still hold the pipe open
+  reader_.join();
   ::close(out_fd_);
 }
 
@@ -276,13 +330,27 @@ std::optional<int> BackgroundProcess::exit_code() {
 }
 
 std::string BackgroundProcess::output_tail(size_t max_bytes) const {
-  off_t size = ::lseek(out_fd_, 0, SEEK_END);
-  if (size <= 0) return {};
-  size_t n = std::min<size_t>(static_cast<size_t>(size), max_bytes);
-  std::string out(n, '\0');
-  ssize_t got = ::pread(out_fd_, out.data(), n, size - static_cast<off_t>(n));
-  out.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dropped_ == 0 && tail_.size() < max_bytes) {
+    std::string all = head_ + tail_;
+    return all.substr(all.size() - std::min(all.size(), max_bytes));
+  }
+  return tail_.substr(tail_.size() - std::min(tail_.size(), max_bytes));
+}
+
+std::string BackgroundProcess::output_head(size_t max_bytes) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return head_.substr(0, max_bytes);
+}
+
+size_t BackgroundProcess::dropped_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_ + (tail_.size() > tail_cap_ ? tail_.size() - tail_cap_ : 0);
+}
+
+size_t BackgroundProcess::total_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return total_;
 }
 
 void BackgroundProcess::stop() {

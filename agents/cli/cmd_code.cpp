@@ -1,6 +1,8 @@
 // v4rt code: the repository coding agent (headless with -p, else a REPL).
 #include <unistd.h>
 
+extern char** environ;
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -15,7 +17,9 @@
 #include "agents/cli/flags.h"
 #include "agents/coding_agent.h"
 #include "agents/local_backend.h"
+#include "agents/project_trust.h"
 #include "agents/replay_backend.h"
+#include "runtime/base/terminal_text.h"
 #include "runtime/base/thread_pool.h"
 #include "model/config.h"
 #include "runtime/engine.h"
@@ -41,6 +45,38 @@ agents::Approver terminal_approver(agents::CodingAgent& agent) {
   };
 }
 
+// Project settings the user has not approved: --trust-project approves them;
+// on a terminal the user sees the file (escaped) and answers; otherwise they
+// stay unapproved and CodingAgent applies only their restrictions.
+Status approve_project_settings(const std::string& workspace, const std::string& state_dir, bool trust_flag) {
+  std::error_code ec;
+  std::filesystem::path root = std::filesystem::canonical(workspace, ec);
+  if (ec) return Status::Ok();  // CodingAgent::create reports the bad workspace
+  auto pending = agents::unapproved_project_settings(root, state_dir);
+  if (!pending) return pending.status();
+  if (!*pending) return Status::Ok();
+  agents::ProjectTrust trust = agents::ProjectTrust::in_state_dir(state_dir);
+  std::filesystem::path file = root / ".v4rt" / "settings.json";
+  if (trust_flag) {
+    V4RT_RETURN_IF_ERROR(trust.approve(root, **pending));
+    std::fprintf(stderr, "v4rt: approved %s (--trust-project)\n", terminal_safe(file.string()).c_str());
+    return Status::Ok();
+  }
+  if (!isatty(0) || !isatty(2)) return Status::Ok();
+  FILE* tty = std::fopen("/dev/tty", "r");
+  if (!tty) return Status::Ok();
+  std::fprintf(stderr,
+               "\nv4rt: %s is new or changed since you last approved it. It can widen permissions, run hooks on "
+               "this machine and open the sandbox:\n----\n%s\n----\ntrust it for this workspace? [y/N]: ",
+               terminal_safe(file.string()).c_str(), terminal_safe(**pending).c_str());
+  std::fflush(stderr);
+  char buf[64] = {};
+  bool yes = std::fgets(buf, sizeof buf, tty) && (buf[0] == 'y' || buf[0] == 'Y');
+  std::fclose(tty);
+  if (yes) V4RT_RETURN_IF_ERROR(trust.approve(root, **pending));
+  return Status::Ok();
+}
+
 }  // namespace
 
 int cmd_code(int argc, char** argv) {
@@ -49,7 +85,7 @@ int cmd_code(int argc, char** argv) {
   std::vector<std::string> allow, ask, deny;
   std::string only_tools;
   bool unsandboxed = false, allow_network = false, cont = false, no_compact = false, thinking = true;
-  bool list_sessions = false;
+  bool list_sessions = false, trust_project = false;
   long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0, save_every = 1024;
   int max_steps = 50, max_turn_tokens = 4096;
   double max_wall_s = 0, temperature = 0.6;
@@ -75,6 +111,9 @@ int cmd_code(int argc, char** argv) {
   flags.add_string("tools", &only_tools, "comma-separated built-in tools to offer (default: all)", "LIST");
   flags.add_bool("unsandboxed", &unsandboxed, "run shell commands without the bwrap sandbox (dangerous)");
   flags.add_bool("allow-network", &allow_network, "give sandboxed commands network access");
+  flags.add_bool("trust-project", &trust_project,
+                 "approve the workspace's .v4rt/settings.json as it is now (until it changes, its allow rules, "
+                 "wider mode, hooks, sandbox settings and instructions are ignored)");
   flags.add_string("resume", &resume, "continue the session with this id", "ID");
   flags.add_bool("continue", &cont, "continue the latest session of this workspace");
   flags.add_bool("list-sessions", &list_sessions, "list saved sessions and exit");
@@ -167,6 +206,8 @@ int cmd_code(int argc, char** argv) {
   o.ask = ask;
   o.deny = deny;
   o.unsandboxed = unsandboxed;
+  if (const char* home = std::getenv("HOME"); home && *home) o.home = home;
+  for (char** e = environ; *e; ++e) o.host_env.push_back(*e);
   o.allow_network = allow_network;
   o.repo_context_tokens = repo_tokens;
   o.thinking = thinking;
@@ -184,9 +225,11 @@ int cmd_code(int argc, char** argv) {
   o.budget.max_tokens_per_turn = max_turn_tokens;
   o.budget.max_total_tokens = max_total_tokens;
   o.budget.max_wall_s = max_wall_s;
+  if (Status s = approve_project_settings(workspace, state_dir, trust_project); !s.ok()) return report(s);
   auto agent = agents::CodingAgent::create(o, *backend);
   if (!agent) return report(agent.status());
   agents::CodingAgent& a = **agent;
+  for (const auto& w : a.warnings()) std::fprintf(stderr, "v4rt: warning: %s\n", terminal_safe(w).c_str());
   if (!a.sandbox_warning().empty())
     std::fprintf(stderr, "v4rt: warning: %s\nv4rt: shell commands will be refused.\n", a.sandbox_warning().c_str());
   if (unsandboxed) std::fprintf(stderr, "v4rt: warning: shell commands run WITHOUT a sandbox (--unsandboxed)\n");

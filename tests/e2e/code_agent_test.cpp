@@ -29,6 +29,14 @@ class CodeAgentE2E : public ::testing::Test {
   bool sandbox_ok_ = false;
 };
 
+// run_code with environment assignments ("A=b", shell-quoted values) for the binary.
+CommandResult run_code_env(const fs::path& workspace, const fs::path& replay, const fs::path& state_dir,
+                           const std::string& env, const std::string& extra_flags) {
+  return run_command("env " + env + " " + shell_quote(v4rt_binary().string()) + " code -p task --backend " +
+                     shell_quote("replay:" + replay.string()) + " --workspace " + shell_quote(workspace.string()) +
+                     " --state-dir " + shell_quote(state_dir.string()) + " " + extra_flags);
+}
+
 const char kCalc[] = "add() {\n  echo $(( $1 - $2 ))\n}\n";
 const char kTest[] =
     "#!/bin/sh\n. ./calc.sh\nr=$(add 2 3)\nif [ \"$r\" = 5 ]; then echo PASS; else echo \"FAIL: add 2 3 = $r\"; exit 1; fi\n";
@@ -114,17 +122,25 @@ TEST_F(CodeAgentE2E, PermissionDenialGoesBackToTheModel) {
 TEST_F(CodeAgentE2E, PreApprovedCommandsRunNonInteractively) {
   need_sandbox();
   make_git_repo(repo_, {{"a.txt", "a\n"}});
-  write_replay(replay_, {turn("", "", {{"shell", {{"command", "echo approved"}}}, {"shell", {{"command", "ls"}}}}),
+  write_replay(replay_, {turn("", "", {{"shell", {{"command", "echo approved"}}}, {"shell", {{"command", "ls"}}},
+                                       {"shell", {{"command", "echo approved > made.txt"}}}}),
                          turn("", "ok")});
   auto r = run_code(repo_, replay_, state_, "--permission-mode read-only --allow 'shell(echo *)' --output-format stream-json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto perms = of_type(events(r.out), "permission");
-  ASSERT_EQ(perms.size(), 2u);
+  ASSERT_GE(perms.size(), 2u);
   EXPECT_EQ(perms[0]["decision"], "allow");
   EXPECT_EQ(perms[1]["decision"], "deny");
   auto results = of_type(events(r.out), "tool_result");
-  ASSERT_EQ(results.size(), 2u);
+  ASSERT_EQ(results.size(), 3u);
   EXPECT_NE(results[0]["output"].get<std::string>().find("approved"), std::string::npos);
+  // Read-only mode stays read-only for an allowed command: the workspace is
+  // bound read-only in the sandbox (before issue 11 this write succeeded).
+  EXPECT_FALSE(fs::exists(repo_ / "made.txt"));
+  std::string third = results[2]["output"].get<std::string>();
+  EXPECT_TRUE(third.find("Read-only file system") != std::string::npos ||
+              third.find("permission denied") != std::string::npos)
+      << third;
 }
 
 TEST_F(CodeAgentE2E, DenyRulesFromProjectFileAndFlags) {
@@ -147,8 +163,12 @@ TEST_F(CodeAgentE2E, PreToolHookBlocksACall) {
                         {".v4rt/settings.json",
                          R"J({"hooks": {"pre_tool": [{"command": "grep -q rm && { echo 'no rm please' >&2; exit 2; } || exit 0", "tools": ["shell"]}]}})J"}});
   write_replay(replay_, {turn("", "", {{"shell", {{"command", "rm a.txt"}}}}), turn("", "ok")});
-  auto r = run_code(repo_, replay_, state_, "--output-format stream-json --unsandboxed --permission-mode full");
+  // Hooks come from the project file, which runs them only once approved
+  // (issue 11, hole 5): --trust-project approves it as it is now.
+  auto r = run_code(repo_, replay_, state_,
+                    "--output-format stream-json --unsandboxed --permission-mode full --trust-project");
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("approved"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(repo_ / "a.txt"));
   auto results = of_type(events(r.out), "tool_result");
   ASSERT_EQ(results.size(), 1u);
@@ -182,16 +202,23 @@ TEST_F(CodeAgentE2E, SandboxDeniesOutsideWritesAndNetwork) {
   make_git_repo(repo_, {{"a.txt", "a\n"}});
   Listener l;
   fs::path outside = dir_.path() / "outside.txt";
+  fs::path home_escape = dir_.path() / "home" / "v4rt-e2e-escape";
+  fs::create_directories(home_escape.parent_path());
   std::string net = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port()) + " && echo CONNECTED";
   write_replay(replay_, {
-      turn("", "", {{"shell", {{"command", "echo x > " + outside.string() + "; echo x > ~/v4rt-e2e-escape"}}}}),
+      // /tmp and $HOME are private in the sandbox: these writes succeed there and never reach the host.
+      turn("", "", {{"shell", {{"command", "echo x > " + outside.string() + "; echo x > ~/v4rt-e2e-escape; "
+                                           "echo x > /usr/v4rt-e2e-escape"}}}}),
       turn("", "", {{"shell", {{"command", net}}}}),
       turn("", "", {{"shell", {{"command", "echo inside > made.txt"}}}}),
       turn("", "done"),
   });
-  auto r = run_code(repo_, replay_, state_, "--output-format stream-json");
+  auto r = run_code_env(repo_, replay_, state_, "HOME=" + shell_quote(home_escape.parent_path().string()),
+                        "--output-format stream-json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(outside));
+  EXPECT_FALSE(fs::exists(home_escape));
+  EXPECT_FALSE(fs::exists("/usr/v4rt-e2e-escape"));
   auto results = of_type(events(r.out), "tool_result");
   ASSERT_EQ(results.size(), 3u);
   EXPECT_NE(results[0]["output"].get<std::string>().find("Read-only file system"), std::string::npos) << results[0].dump();

@@ -81,9 +81,11 @@ TEST_F(ShellToolTest, SandboxDeniesNetwork) {
   SandboxOptions so;
   so.allow_network = true;
   Sandbox open_sb(so, root());
+  SandboxedCommand sc = open_sb.wrap(probe, root());
   ProcessOptions po;
   po.timeout_s = 20;
-  auto r = run_process(open_sb.wrap(probe, root()), po);
+  po.env = sc.env;
+  auto r = run_process(sc.argv, po);
   ASSERT_TRUE(r.ok());
   EXPECT_NE(r->output.find("CONNECTED"), std::string::npos) << r->output;
 }
@@ -145,6 +147,61 @@ TEST_F(ShellToolTest, BackgroundJobsStatusAndStop) {
   EXPECT_FALSE(call("job", {{"id", 1}, {"action", "restart"}}).ok());
 }
 
+TEST_F(ShellToolTest, ReadOnlyWorkspaceAndTrustedDirectories) {
+  put("a.txt", "a\n");
+  put(".git/config", "[core]\n");
+  put(".v4rt/settings.json", "{}");
+  std::string out = run("echo x >> .git/config; echo git=$?; echo '{\"hooks\":{}}' > .v4rt/settings.json; "
+                        "echo v4rt=$?; mkdir .git/hooks; echo hooks=$?; echo b > b.txt; echo ws=$?");
+  EXPECT_NE(out.find("git=1"), std::string::npos) << out;
+  EXPECT_NE(out.find("v4rt=1"), std::string::npos) << out;
+  EXPECT_EQ(out.find("hooks=0"), std::string::npos) << out;
+  EXPECT_NE(out.find("ws=0"), std::string::npos) << out;
+  EXPECT_EQ(get(".git/config"), "[core]\n");
+  EXPECT_EQ(get(".v4rt/settings.json"), "{}");
+  // Permission mode read-only: the workspace itself is read-only.
+  SandboxOptions so;
+  so.workspace_writable = false;
+  Sandbox ro(so, root());
+  SandboxedCommand sc = ro.wrap("echo c > c.txt; echo ws=$?; echo t > /tmp/t && echo tmp=ok", root());
+  ProcessOptions po;
+  po.env = sc.env;
+  auto r = run_process(sc.argv, po);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->output.find("Read-only file system"), std::string::npos) << r->output;
+  EXPECT_NE(r->output.find("tmp=ok"), std::string::npos) << r->output;
+  EXPECT_FALSE(std::filesystem::exists(root() / "c.txt"));
+}
+
+TEST_F(ShellToolTest, PrivateHomeAndTmpPersistAfterPrepare) {
+  testing::TempDir host_home;  // outside the workspace, as a real $HOME is
+  testing::TempDir private_root;
+  // Left by a v4rt that was killed (its pid is gone): removed; a live one is kept.
+  std::filesystem::create_directories(private_root.path() / "v4rt-sandbox-2147483-dead00" / "home");
+  std::filesystem::create_directories(private_root.path() / ("v4rt-sandbox-" + std::to_string(::getppid()) + "-live00"));
+  SandboxOptions so;
+  so.private_root = private_root.path();
+  so.home = host_home.path();
+  std::ofstream(so.home / "canary.txt") << "host home secret\n";
+  Sandbox sb(so, root());
+  ASSERT_TRUE(sb.prepare().ok());
+  auto sh = [&](const std::string& cmd) {
+    SandboxedCommand sc = sb.wrap(cmd, root());
+    ProcessOptions po;
+    po.env = sc.env;
+    po.limits = sc.limits;
+    auto r = run_process(sc.argv, po);
+    return r.ok() ? r->output : r.status().to_string();
+  };
+  std::string first = sh("cat ~/canary.txt; echo h > ~/cache && echo t > /tmp/cache && echo wrote");
+  EXPECT_EQ(first.find("host home secret"), std::string::npos) << first;
+  EXPECT_NE(first.find("wrote"), std::string::npos) << first;
+  EXPECT_EQ(sh("cat ~/cache /tmp/cache"), "h\nt\n");  // kept between the commands of one sandbox
+  EXPECT_FALSE(std::filesystem::exists(so.home / "cache"));  // never on the host's $HOME
+  EXPECT_FALSE(std::filesystem::exists(private_root.path() / "v4rt-sandbox-2147483-dead00"));
+  EXPECT_TRUE(std::filesystem::exists(private_root.path() / ("v4rt-sandbox-" + std::to_string(::getppid()) + "-live00")));
+}
+
 TEST_F(ShellToolTest, BadArguments) {
   EXPECT_FALSE(call("shell", {{"command", ""}}).ok());
   EXPECT_FALSE(call("shell", nlohmann::json::object()).ok());
@@ -181,9 +238,72 @@ TEST(SandboxTest, UnsandboxedRunsTheShellDirectly) {
   SandboxOptions so;
   so.enabled = false;
   Sandbox sb(so, "/tmp");
-  auto argv = sb.wrap("echo hi", "/tmp");
-  ASSERT_EQ(argv.size(), 3u);
-  EXPECT_EQ(argv[0], "/bin/bash");
+  SandboxedCommand sc = sb.wrap("echo hi", "/tmp");
+  ASSERT_EQ(sc.argv.size(), 3u);
+  EXPECT_EQ(sc.argv[0], "/bin/bash");
+  EXPECT_FALSE(sc.env.has_value());  // --unsandboxed: the user's own environment
+}
+
+TEST(SandboxTest, EnvironmentIsAnAllowList) {
+  std::vector<std::string> host = {"PATH=/usr/bin", "HOME=/root", "OPENAI_API_KEY=sk-secret", "LC_ALL=C",
+                                   "LANG=C.UTF-8", "AWS_SECRET_ACCESS_KEY=x", "TMPDIR=/var/tmp", "CARGO_HOME=/c",
+                                   "NPM_CONFIG_CACHE=/n", "NOEQUALS", "=x"};
+  auto env = sandbox_environment(host, {"CARGO_HOME", "NPM_CONFIG_*"});
+  std::vector<std::string> want = {"PATH=/usr/bin", "LC_ALL=C", "LANG=C.UTF-8", "CARGO_HOME=/c",
+                                   "NPM_CONFIG_CACHE=/n"};
+  EXPECT_EQ(env, want);
+}
+
+TEST(SandboxTest, ProbeFindsNoCapabilityInside) {
+  auto support = Sandbox::detect();
+  if (!support.ok()) GTEST_SKIP() << "bwrap cannot create namespaces here: " << support.status().message();
+  SandboxOptions so;
+  so.disable_userns = support->disable_userns;
+  Sandbox sb(so, "/tmp");
+  SandboxedCommand sc = sb.wrap("grep -E '^Cap(Eff|Prm|Bnd|Amb)' /proc/self/status; cat /proc/self/uid_map", "/tmp");
+  ProcessOptions po;
+  po.env = sc.env;
+  auto r = run_process(sc.argv, po);
+  ASSERT_TRUE(r.ok());
+  for (const char* key : {"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "CapBnd:\t0000000000000000",
+                          "CapAmb:\t0000000000000000"})
+    EXPECT_NE(r->output.find(key), std::string::npos) << key << "\n" << r->output;
+  EXPECT_EQ(r->output.find("4294967295"), std::string::npos) << "no user namespace:\n" << r->output;
+}
+
+// A background job that writes without end keeps at most its caps in memory.
+TEST(SubprocessTest, BackgroundOutputIsCapped) {
+  BackgroundOptions bo;
+  bo.head_bytes = 1024;
+  bo.tail_bytes = 64 << 10;
+  auto p = BackgroundProcess::start({"/usr/bin/yes", "0123456789abcdef"}, "/tmp", bo);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  for (int i = 0; i < 200 && (*p)->total_bytes() < (64u << 20); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GE((*p)->total_bytes(), 64u << 20) << "yes wrote too little to test the cap";
+  EXPECT_GT((*p)->dropped_bytes(), (*p)->total_bytes() - (256u << 10));
+  EXPECT_LE((*p)->output_tail(1 << 30).size(), 2 * bo.tail_bytes);
+  EXPECT_EQ((*p)->output_head(1 << 30).size(), 1024u);
+  EXPECT_EQ((*p)->output_head(1 << 30).substr(0, 17), "0123456789abcdef\n");
+  (*p)->stop();
+  EXPECT_TRUE((*p)->exit_code().has_value());
+}
+
+TEST(SubprocessTest, ChildEnvironmentIsReplaced) {
+  ProcessOptions po;
+  po.env = std::vector<std::string>{"ONLY=this"};
+  auto r = run_process({"/usr/bin/env"}, po);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output, "ONLY=this\n");
+}
+
+TEST(SubprocessTest, ProcessLimitIsAppliedBeforeExec) {
+  if (::getuid() == 0) GTEST_SKIP() << "RLIMIT_NPROC does not bind uid 0 (the kernel exempts root)";
+  ProcessOptions po;
+  po.limits.max_processes = 1;  // this user already has at least this process: no fork succeeds
+  auto r = run_process({"/bin/sh", "-c", "/bin/true && echo forked"}, po);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->output.find("forked"), std::string::npos) << r->output;
 }
 
 TEST(SandboxTest, ProbeReportsAMissingBwrap) {
