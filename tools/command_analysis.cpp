@@ -221,6 +221,29 @@ class Analyzer {
       }
       return push(w, from, depth, "", false);  // a script file: the rule on "bash FILE" decides
     }
+    if (name == "alias") {
+      // An alias runs its value in place of a later command name (after
+      // `shopt -s expand_aliases`): its value is judged like a command line.
+      push(w, from, depth, "alias makes a command name run other commands", false);
+      for (size_t i = from + 1; i < n; ++i) {
+        size_t eq = w[i].text.find('=');
+        if (eq == std::string::npos) continue;
+        if (!w[i].literal) out_.hidden.push_back("an alias with a computed value");
+        else add_nested_text(w[i].text.substr(eq + 1), depth + 1, "alias");
+      }
+      return;
+    }
+    if (name == "hash" || name == "enable") {
+      bool remaps = false;
+      for (size_t i = from + 1; i < n; ++i)
+        if (w[i].text == "-p" || w[i].text == "-f") remaps = true;
+      if (remaps) {
+        push(w, from, depth, name + " -p/-f makes a command name run another program", false);
+        out_.hidden.push_back(name + " remapping a command name");
+        return;
+      }
+      return push(w, from, depth, "", false);
+    }
     if (name == "eval" || name == "trap" || name == "watch" || name == "su" || name == "sudo" || name == "doas" ||
         name == "pkexec" || name == "runuser" || name == "xargs" || name == "source" || name == ".") {
       unwrap_approval_wrapper(w, from, depth, name);

@@ -9,11 +9,13 @@
 //   unwrapped for deny rules, but a rule can never allow them (approval):
 //     eval, su -c, trap, watch (their text is parsed likewise), sudo, doas,
 //     pkexec, runuser, xargs (adds arguments at run time), watch,
-//     source/. (runs a file), a shell reading commands from its input
+//     source/. (runs a file), alias (its value is parsed too), a shell
+//     reading commands from its input
 //   hidden (no rule can see what runs): a command name that expands at run
 //     time ($X, $(...), a glob), eval or -c with a computed string, an
 //     unparseable line, here-documents and arithmetic (both can run
-//     substitutions the parser does not list)
+//     substitutions the parser does not list), hash -p / enable -f (they
+//     remap a command name)
 // Assignments to variables that change what runs (PATH, LD_*, BASH_ENV,
 // IFS, GIT_*, ...) need approval. Thread-safe (pure functions).
 #pragma once

@@ -106,7 +106,8 @@ TEST(PermissionPolicyTest, ShellDenyRulesSeeEveryCommand) {
                         "sudo rm x", "sudo -u root rm x", "xargs rm", "find . -exec rm {} \\;",
                         "find . -exec rm {} +", "if true; then rm x; fi", "for f in a; do rm $f; done",
                         "cat <(rm x)", "echo ${X:-$(rm x)}", "time rm x", "! rm x", "rm", "x=$(rm y)",
-                        "bash -c 'bash -c \"rm x\"'", "true; rm x; echo 'unterminated"}) {
+                        "bash -c 'bash -c \"rm x\"'", "true; rm x; echo 'unterminated",
+                        "shopt -s expand_aliases\nalias ls='rm -rf x'\nls"}) {
     EXPECT_EQ(shell(p, c), Decision::kDeny) << c;
   }
   auto v = p.decide(req("shell", ToolKind::kExecute, "true; rm -rf x"));
@@ -121,7 +122,7 @@ TEST(PermissionPolicyTest, ShellDenyRulesAskWhenTheyCannotSee) {
   PermissionPolicy p(PermissionMode::kFull);
   p.add_rule(*parse_rule("shell(rm *)", Decision::kDeny));
   for (const char* c : {"$CMD x", "\"$(echo rm)\" x", "/bin/r? x", "eval \"$X\"", "bash -c \"$X\"", "sh",
-                        "bash -s", "echo rm x | sh", "cat <<EOF\n$(rm x)\nEOF", "echo $(( $(rm x) ))",
+                        "bash -s", "echo rm x | sh", "cat <<EOF\n$(rm x)\nEOF", "hash -p /bin/rm ls; ls x", "echo $(( $(rm x) ))",
                         "echo 'unterminated"}) {
     auto v = p.decide(req("shell", ToolKind::kExecute, c));
     EXPECT_NE(v.decision, Decision::kAllow) << c << ": " << v.reason;
