@@ -234,33 +234,46 @@ bool read_until(int fd, std::string& got, const std::string& needle, int timeout
   return true;
 }
 
-// Hole 9: the approval prompt shows a hostile command inert, with its structure.
-TEST_F(AttackPermissionsE2E, ApprovalPromptCannotBeSpoofed) {
-  make_git_repo(repo_, {{"a.txt", "a\n"}});
-  fs::path victim = canary("spoof");
-  // Erase the line, return the cursor, draw a harmless-looking command.
+// Hole 9: the approval prompt shows a hostile command inert, with its
+// structure; the model's reasoning, text and the tool-call echo are escaped too.
+// repl: through the interactive session (readline), else `code -p` on a tty.
+void run_spoofing_attack(const fs::path& repo, const fs::path& state, const fs::path& replay_file,
+                         const fs::path& victim, bool repl) {
+  // Erase the line, return the cursor, retitle the window, C1 CSI: draw a harmless-looking command.
   const std::string hostile = "rm -f " + victim.string() + " \x1b[2K\r\x1b[1A\x1b]0;title\x07\xc2\x9b" "31m; echo safe";
-  write_replay(replay_, {turn("", "", {shell_call(hostile)}), turn("", "done")});
-  std::string cmd_line = v4rt_binary().string();
+  write_replay(replay_file, {turn("thinking \x1b]0;owned\x07 hard", "hello \x1b[2J\x1b[H", {shell_call(hostile)}),
+                             turn("", "done \x1b[31mred\r\xe2\x80\xae")});
+  std::string bin = v4rt_binary().string();
   int master = -1;
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   ASSERT_GE(pid, 0) << "forkpty failed";
   if (pid == 0) {
     setenv("NO_COLOR", "1", 1);
     setenv("TERM", "dumb", 1);
-    const std::string replay = "replay:" + replay_.string();
-    execl(cmd_line.c_str(), cmd_line.c_str(), "code", "-p", "do it", "--backend", replay.c_str(), "--workspace",
-          repo_.c_str(), "--state-dir", state_.c_str(), "--permission-mode", "read-only", "--unsandboxed",
-          static_cast<char*>(nullptr));
+    const std::string replay = "replay:" + replay_file.string();
+    if (repl)
+      execl(bin.c_str(), bin.c_str(), "code", "--backend", replay.c_str(), "--workspace", repo.c_str(), "--state-dir",
+            state.c_str(), "--permission-mode", "read-only", "--unsandboxed", static_cast<char*>(nullptr));
+    else
+      execl(bin.c_str(), bin.c_str(), "code", "-p", "do it", "--backend", replay.c_str(), "--workspace", repo.c_str(),
+            "--state-dir", state.c_str(), "--permission-mode", "read-only", "--unsandboxed",
+            static_cast<char*>(nullptr));
     _exit(127);
   }
   std::string got;
-  bool prompted = read_until(master, got, "allow? [y]es / [n]o: ", 60000);
+  bool ready = !repl || read_until(master, got, "v4rt> ", 60000);
+  if (repl && ready) {
+    EXPECT_EQ(write(master, "do it\n", 6), 6);
+  }
+  bool prompted = ready && read_until(master, got, "allow? [y]es / [n]o: ", 60000);
+  size_t prompt_end = got.find("allow? [y]es / [n]o: ");
   if (prompted) {
-    ASSERT_EQ(write(master, "n\n", 2), 2);
-    std::string rest;
-    (void)read_until(master, rest, "v4rt: answered", 60000);
-    got += rest;
+    EXPECT_EQ(write(master, "n\n", 2), 2);
+    (void)read_until(master, got, "v4rt: answered", 60000);
+    if (repl) {
+      (void)read_until(master, got, "v4rt> ", 10000);
+      EXPECT_EQ(write(master, "/exit\n", 6), 6);
+    }
   }
   kill(pid, SIGKILL);
   int status = 0;
@@ -268,23 +281,39 @@ TEST_F(AttackPermissionsE2E, ApprovalPromptCannotBeSpoofed) {
   close(master);
   ASSERT_TRUE(prompted) << "no approval prompt; output:\n" << got;
   EXPECT_TRUE(fs::exists(victim));
-  size_t start = got.find("> shell");
-  size_t prompt_end = got.find("allow? [y]es / [n]o: ");
+  // Without readline (-p) nothing may carry an escape; with it, check from the tool call on.
+  size_t start = repl ? got.find("> shell") : 0;
   ASSERT_NE(start, std::string::npos) << got;
-  std::string shown = got.substr(start, prompt_end - start);
+  std::string shown = repl ? got.substr(start, prompt_end - start) : got;
   EXPECT_EQ(shown.find('\x1b'), std::string::npos) << shown;
   EXPECT_EQ(shown.find('\x07'), std::string::npos) << shown;
-  EXPECT_EQ(shown.find("\xc2\x9b"), std::string::npos) << shown;  // C1 CSI
+  EXPECT_EQ(shown.find("\xc2\x9b"), std::string::npos) << shown;      // C1 CSI
+  EXPECT_EQ(shown.find("\xe2\x80\xae"), std::string::npos) << shown;  // right-to-left override
   for (size_t i = 0; i < shown.size(); ++i)  // the pty turns "\n" into "\r\n"; any other CR is raw
     if (shown[i] == '\r') {
       EXPECT_TRUE(i + 1 < shown.size() && shown[i + 1] == '\n') << "raw CR at " << i << ": " << shown;
     }
-  // The escapes are visible, and the prompt says what will run.
-  EXPECT_NE(shown.find("\\e[2K\\r"), std::string::npos) << shown;
-  // The OSC's ';' separates commands: the prompt shows all three as they will run.
+  // The escapes are visible, and the prompt says what will run: the OSC's ';'
+  // separates commands, so it shows all three as bash would run them.
+  EXPECT_NE(shown.find("command: rm -f " + victim.string() + " \\e[2K\\r\\e[1A"), std::string::npos) << shown;
   EXPECT_NE(shown.find("runs 3 commands: rm -f " + victim.string()), std::string::npos) << shown;
   EXPECT_NE(shown.find(" ; echo safe"), std::string::npos) << shown;
   EXPECT_NE(got.find("refused by the user"), std::string::npos) << got;
+  if (!repl) {
+    EXPECT_NE(got.find("thinking \\e]0;owned\\x07 hard"), std::string::npos) << got;
+    EXPECT_NE(got.find("hello \\e[2J\\e[H"), std::string::npos) << got;
+    EXPECT_NE(got.find("done \\e[31mred\\r\\u202e"), std::string::npos) << got;
+  }
+}
+
+TEST_F(AttackPermissionsE2E, ApprovalPromptCannotBeSpoofed) {
+  make_git_repo(repo_, {{"a.txt", "a\n"}});
+  run_spoofing_attack(repo_, state_, replay_, canary("spoof"), false);
+}
+
+TEST_F(AttackPermissionsE2E, ApprovalPromptCannotBeSpoofedInTheInteractiveSession) {
+  make_git_repo(repo_, {{"a.txt", "a\n"}});
+  run_spoofing_attack(repo_, state_, replay_, canary("spoof"), true);
 }
 
 }  // namespace
