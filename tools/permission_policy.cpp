@@ -347,7 +347,7 @@ PermissionVerdict PermissionPolicy::decide_command(const PermissionRequest& q) c
   // Every command must be allowed, and nothing may be beyond what rules judge.
   std::vector<std::string> blockers = a.needs_approval;
   for (auto& b : redirect_approval) blockers.push_back(std::move(b));
-  std::string first_uncovered;
+  std::optional<std::string> first_uncovered;  // the text may be "" (a command named '')
   const PermissionRule* first_rule = nullptr;
   for (const auto& c : a.commands) {
     if (c.deny_only) continue;
@@ -358,16 +358,16 @@ PermissionVerdict PermissionPolicy::decide_command(const PermissionRequest& q) c
         by = &r;
         break;
       }
-    if (!by && first_uncovered.empty()) first_uncovered = c.text;
+    if (!by && !first_uncovered) first_uncovered = c.text;
     if (by && !first_rule) first_rule = by;
   }
   if (a.commands.empty()) blockers.push_back("it runs no command a rule can match");
-  if (blockers.empty() && first_uncovered.empty() && first_rule)
+  if (blockers.empty() && !first_uncovered && first_rule)
     return {Decision::kAllow, "allowed by rule '" + first_rule->text + "'" +
                                   (a.commands.size() > 1 ? " (and the rules covering each of its commands)" : "")};
   std::string note = "no allow rule covers the whole command: ";
-  if (!first_uncovered.empty()) note += "'" + first_uncovered + "' is not allowed by any rule";
-  if (!blockers.empty()) note += (first_uncovered.empty() ? "" : "; ") + join(blockers, "; ");
+  if (first_uncovered) note += "'" + *first_uncovered + "' is not allowed by any rule";
+  if (!blockers.empty()) note += (first_uncovered ? "; " : "") + join(blockers, "; ");
   return decide_by_mode(q, note);
 }
 

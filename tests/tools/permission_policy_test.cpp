@@ -145,7 +145,8 @@ TEST(PermissionPolicyTest, ShellAllowRulesMustCoverEveryCommand) {
                         "eval echo hi", "$E hi", "PATH=/tmp/evil echo hi",
                         "LD_PRELOAD=/x.so echo", "echo 'x", "git status; git push", "/tmp/echo hi",
                         "if true; then echo a; fi", "cat <<EOF\nx\nEOF", "sudo echo hi", "xargs echo",
-                        "echo hi | sh", "git status && git push"}) {
+                        "echo hi | sh", "git status && git push",
+                        "echo&$'\\0aub?x'", "echo; ''"}) {  // fuzzer find: a command named '' was not judged
     auto v = p.decide(req("shell", ToolKind::kExecute, c));
     EXPECT_NE(v.decision, Decision::kAllow) << c << ": " << v.reason;
   }
