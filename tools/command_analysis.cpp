@@ -139,7 +139,7 @@ class Analyzer {
       if (i >= n) return push(w, from, depth, "", false);
       return transparent(i);
     }
-    if (name == "builtin" || name == "nohup") {
+    if (name == "builtin" || name == "nohup" || name == "busybox" || name == "toybox") {
       if (from + 1 >= n) return push(w, from, depth, "", false);
       return transparent(from + 1 + (w[from + 1].text == "--" ? 1 : 0));
     }

@@ -3,12 +3,13 @@
 // those inside substitutions) is listed, and wrappers are seen through so a
 // command cannot ride in under an allowed name:
 //   transparent (the inner command is judged; the wrapper only by deny rules):
-//     env, command, builtin, exec, nice, nohup, setsid, stdbuf, timeout, time,
-//     ionice, bash/sh/... -c STRING (STRING is parsed like a command line),
-//     find -exec/-execdir/-ok (find itself is judged too)
+//     env, command, builtin, exec, busybox, toybox, nice, nohup, setsid,
+//     stdbuf, timeout, time, ionice, chrt, taskset, bash/sh/... -c STRING
+//     (STRING is parsed like a command line), find -exec/-execdir/-ok
+//     (find itself is judged too)
 //   unwrapped for deny rules, but a rule can never allow them (approval):
 //     eval, su -c, trap, watch (their text is parsed likewise), sudo, doas,
-//     pkexec, runuser, xargs (adds arguments at run time), watch,
+//     pkexec, runuser, xargs (adds arguments at run time),
 //     source/. (runs a file), alias (its value is parsed too), a shell
 //     reading commands from its input
 //   hidden (no rule can see what runs): a command name that expands at run
@@ -17,7 +18,9 @@
 //     substitutions the parser does not list), hash -p / enable -f (they
 //     remap a command name)
 // Assignments to variables that change what runs (PATH, LD_*, BASH_ENV,
-// IFS, GIT_*, ...) need approval. Thread-safe (pure functions).
+// IFS, GIT_*, ...) need approval. Not seen through (documented, the sandbox
+// is the boundary): scripts and interpreters (python -c, awk system()), git
+// aliases, make, and wrappers not listed here. Thread-safe (pure functions).
 #pragma once
 
 #include <string>

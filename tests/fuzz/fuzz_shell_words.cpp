@@ -46,9 +46,10 @@ bool allowed_by_oracle(const std::string& joined) {
 }
 
 bool unwrapped_wrapper(const std::string& name) {
-  for (std::string_view w : {"env", "command", "builtin", "exec", "nice", "nohup", "setsid", "stdbuf", "time",
-                             "timeout", "ionice", "chrt", "taskset", "bash", "sh", "dash", "zsh", "ksh", "mksh",
-                             "ash", "rbash", "yash", "fish", "tcsh", "csh", "find"})
+  for (std::string_view w :
+       {"env",  "command", "builtin", "busybox", "toybox", "exec", "nice", "nohup", "setsid", "stdbuf",
+        "time", "timeout", "ionice",  "chrt",    "taskset", "bash", "sh",   "dash",  "zsh",    "ksh",
+        "mksh", "ash",     "rbash",   "yash",    "fish",    "tcsh", "csh",  "find"})
     if (name == w) return true;
   return false;
 }

@@ -101,7 +101,7 @@ TEST(PermissionPolicyTest, ShellDenyRulesSeeEveryCommand) {
   for (const char* c : {"rm x", " rm x", "\trm x", "true; rm x", "true && rm x", "false || rm x", "ls | rm x",
                         "echo $(rm x)", "echo `rm x`", "echo \"$(rm x)\"", "(rm x)", "{ rm x; }", "/bin/rm x",
                         "'rm' x", "r\\m x", "$'\\x72m' x", "FOO=1 rm x", "env rm x", "env -i FOO=1 rm x",
-                        "command rm x", "nice -n 5 rm x", "timeout 5 rm x", "nohup rm x", "exec rm x",
+                        "command rm x", "busybox rm x", "nice -n 5 rm x", "timeout 5 rm x", "nohup rm x", "exec rm x",
                         "bash -c 'rm x'", "sh -c \"true; rm x\"", "bash -lc 'rm x'", "eval rm x", "eval 'rm x'",
                         "sudo rm x", "sudo -u root rm x", "xargs rm", "find . -exec rm {} \\;",
                         "find . -exec rm {} +", "if true; then rm x; fi", "for f in a; do rm $f; done",
