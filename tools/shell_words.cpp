@@ -61,6 +61,7 @@ struct PendingHeredoc {
 // set and every function returns promptly.
 class Parser {
  public:
+  static constexpr int kNamedFd = -2;  // {NAME}>file
   Parser(std::string_view s, const ShellParseLimits& limits, ShellParse& out, int depth, int subst_depth)
       : s_(s), limits_(limits), out_(out), depth_(depth), subst_depth_(subst_depth) {}
 
@@ -549,6 +550,16 @@ class Parser {
     while (j < s_.size() && is_digit(s_[j]) && j - i_ < 9) ++j;
     if (j > i_ && j < s_.size() && (s_[j] == '<' || s_[j] == '>')) {
       fd = std::stoi(std::string(s_.substr(i_, j - i_)));
+    } else if (peek() == '{' && i_ + 1 < s_.size() && is_name_start(s_[i_ + 1])) {
+      // {NAME}>file: bash allocates a descriptor and stores it in NAME; not a word.
+      j = i_ + 2;
+      while (j < s_.size() && is_name_char(s_[j])) ++j;
+      if (j + 1 < s_.size() && s_[j] == '}' && (s_[j + 1] == '<' || s_[j + 1] == '>')) {
+        ++j;
+        fd = kNamedFd;
+      } else {
+        j = i_;
+      }
     } else {
       j = i_;
     }
@@ -1056,6 +1067,13 @@ ShellParse parse_shell_words(std::string_view line, const ShellParseLimits& limi
                 std::to_string(limits.max_bytes) + " the permission check parses";
     return out;
   }
+  if (line.find('\0') != std::string_view::npos) {
+    // bash receives the command as a C string and would see only the text
+    // before the NUL: what we parse and what runs could differ.
+    out.ok = false;
+    out.error = "command contains a NUL byte at byte " + std::to_string(line.find('\0'));
+    return out;
+  }
   Parser p(line, limits, out, 0, 0);
   p.parse_all();
   return out;
@@ -1068,7 +1086,8 @@ std::string describe_shell_parse(const ShellParse& parse, size_t max_bytes) {
   for (const auto& c : parse.commands) {
     std::string one = c.joined();
     for (const auto& r : c.redirections)
-      one += (one.empty() ? "" : " ") + (r.fd >= 0 ? std::to_string(r.fd) : "") + r.op + r.target.text;
+      one += (one.empty() ? "" : " ") + (r.fd >= 0 ? std::to_string(r.fd) : r.fd == -2 ? "{fd}" : "") + r.op +
+             r.target.text;
     if (c.substitution_depth > 0) one = "(substituted) " + one;
     list += (list.empty() ? "" : " ; ") + one;
   }

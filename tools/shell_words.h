@@ -10,7 +10,7 @@
 // globs, brace and tilde expansion, here-documents, compound commands (if,
 // for, while, until, case, select, [[ ]], function definitions). Text bash
 // would reject, or that this parser does not understand (an unbalanced
-// quote, a stray ')'), gives an unparseable result with the reason; the
+// quote, a stray ')', a NUL byte), gives an unparseable result with the reason; the
 // commands recovered before the fault are still listed (for deny rules).
 // Input size and nesting depth are bounded. Thread-safe (pure functions).
 #pragma once
@@ -47,7 +47,7 @@ struct ShellWord {
 };
 
 struct ShellRedirection {
-  int fd = -1;         // explicit file descriptor (2 in 2>x), -1: the operator's default
+  int fd = -1;         // explicit file descriptor (2 in 2>x), -1: the operator's default, -2: {NAME}>x
   std::string op;      // < > >> >| <> &> &>> >& <& << <<- <<<
   ShellWord target;    // file, fd number (2>&1), here-string or here-document delimiter
   // Whether this may write or create a file named by target (not a fd

@@ -107,7 +107,7 @@ TEST(PermissionPolicyTest, ShellDenyRulesSeeEveryCommand) {
                         "find . -exec rm {} +", "if true; then rm x; fi", "for f in a; do rm $f; done",
                         "cat <(rm x)", "echo ${X:-$(rm x)}", "time rm x", "! rm x", "rm", "x=$(rm y)",
                         "bash -c 'bash -c \"rm x\"'", "true; rm x; echo 'unterminated",
-                        "shopt -s expand_aliases\nalias ls='rm -rf x'\nls"}) {
+                        "shopt -s expand_aliases\nalias ls='rm -rf x'\nls", "{fd}>log rm x"}) {
     EXPECT_EQ(shell(p, c), Decision::kDeny) << c;
   }
   auto v = p.decide(req("shell", ToolKind::kExecute, "true; rm -rf x"));

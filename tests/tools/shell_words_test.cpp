@@ -85,6 +85,12 @@ TEST(ShellWordsTest, RecordsRedirectionsApartFromArgv) {
   EXPECT_EQ(p.commands[0].joined(), "echo a2");
   ASSERT_EQ(p.commands[0].redirections.size(), 2u);
   EXPECT_EQ(p.commands[0].redirections[1].target.text, "x");
+  // {NAME}>file names a descriptor; it is not the command word.
+  p = parse_shell_words("{fd}>log rm x; {a,b}>x");
+  ASSERT_TRUE(p.ok) << p.error;
+  EXPECT_EQ(p.commands[0].joined(), "rm x");
+  EXPECT_EQ(p.commands[0].redirections[0].fd, -2);
+  EXPECT_EQ(p.commands[1].joined(), "{a,b}");
   // Redirection of a subshell or group is recorded too.
   p = parse_shell_words("(echo a) > /etc/x; { echo b; } 2> err");
   ASSERT_TRUE(p.ok) << p.error;
@@ -194,9 +200,11 @@ TEST(ShellWordsTest, HereDocumentBodiesAreNotCommands) {
 }
 
 TEST(ShellWordsTest, UnparseableIsExplicit) {
-  for (std::string_view bad : {"echo 'abc", "echo \"abc", "echo $(rm x", "echo `rm x", "echo ${x", "a &&", "| a",
+  using namespace std::string_view_literals;
+  for (std::string_view bad : std::initializer_list<std::string_view>{"echo 'abc", "echo \"abc", "echo $(rm x", "echo `rm x", "echo ${x", "a &&", "| a",
                                "a ||", "(a", "a)", "{ a; ", "echo $'abc", "a ;; b", "echo >", "case x in a) b",
-                               "[[ -f x", "a (b)", "echo $((1+2)", "if a; then", "; a", "}", "esac"}) {
+                               "[[ -f x", "a (b)", "echo $((1+2)", "if a; then", "; a", "}", "esac",
+                               "ls\0; rm x"sv}) {
     ShellParse p = parse_shell_words(bad);
     if (bad == "if a; then") {  // bash waits for more input; we list what we saw but it is incomplete
       EXPECT_TRUE(p.opaque & kShellCompound);
