@@ -199,6 +199,28 @@ TEST(PermissionPolicyTest, RedirectionsAreJudgedByPathRules) {
   EXPECT_EQ(cmd("echo x 2>&1 >/dev/null").decision, Decision::kAllow);
 }
 
+TEST(PermissionPolicyTest, TouchedPathNamesNameTheEntryAndTheFileItReaches) {
+  v4rt::testing::TempDir tmp;
+  fs::path dir = fs::canonical(tmp.path());
+  fs::create_directories(dir / "repo" / "sub");
+  std::ofstream(dir / "repo" / "secret.txt") << "s";
+  std::ofstream(dir / "outside.txt") << "o";
+  fs::create_symlink("secret.txt", dir / "repo" / "link");
+  fs::create_symlink(dir / "outside.txt", dir / "repo" / "out_link");
+  auto ws = Workspace::open(dir / "repo");
+  ASSERT_TRUE(ws.ok());
+  auto names = [&](const std::string& p) { return touched_path_names(*ws, p); };
+  EXPECT_EQ(*names("././secret.txt"), std::vector<std::string>({"secret.txt"}));
+  EXPECT_EQ(*names((dir / "repo" / "secret.txt").string()), std::vector<std::string>({"secret.txt"}));
+  EXPECT_EQ(*names("link"), std::vector<std::string>({"link", "secret.txt"}));
+  EXPECT_EQ(*names("sub/new.txt"), std::vector<std::string>({"sub/new.txt"}));
+  EXPECT_EQ(*names("out_link"), std::vector<std::string>({"out_link"}));  // the tools refuse to follow it
+  EXPECT_EQ(*names("."), std::vector<std::string>({"."}));
+  EXPECT_FALSE(names("sub/../secret.txt").ok());
+  EXPECT_FALSE(names("../outside.txt").ok());
+  EXPECT_FALSE(names((dir / "outside.txt").string()).ok());
+}
+
 TEST(PermissionPolicyTest, PathRulesCoverToolFamiliesAndEveryTouchedPath) {
   PermissionPolicy p(PermissionMode::kWorkspaceWrite);
   p.add_rule(*parse_rule("read(secret/**)", Decision::kDeny));
