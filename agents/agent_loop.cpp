@@ -118,9 +118,22 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
     req.kind = c.tool->spec().kind;
     const std::string& sa = c.tool->spec().subject_arg;
     if (!sa.empty() && c.args.contains(sa) && c.args[sa].is_string()) req.subject = c.args[sa].get<std::string>();
-    if (req.subject.rfind("./", 0) == 0) req.subject = req.subject.substr(2);
     req.sandboxed = sandbox_ ? sandbox_->enabled() : false;
-    tools::PermissionVerdict v = policy_.decide(req);
+    req.workspace = base_.workspace;
+    if (req.kind == tools::ToolKind::kExecute && c.args.contains("cwd") && c.args["cwd"].is_string())
+      req.cwd = c.args["cwd"].get<std::string>();
+    tools::PermissionVerdict v;
+    // Path rules see the canonical paths the call touches ("./x", absolute
+    // paths inside the workspace and symlinks all name the file they reach).
+    Result<std::vector<std::string>> touched = std::vector<std::string>{};
+    if (req.kind == tools::ToolKind::kRead || req.kind == tools::ToolKind::kEdit)
+      touched = c.tool->touched_paths(c.args, base_);
+    if (!touched.ok()) {
+      v = {tools::Decision::kDeny, touched.status().message()};
+    } else {
+      req.paths = std::move(*touched);
+      v = policy_.decide(req);
+    }
     if (v.decision == tools::Decision::kAsk) {
       if (approver_) {
         tools::Decision d = approver_(req, v.reason);
@@ -128,9 +141,12 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
         v.reason = v.decision == tools::Decision::kAllow ? "approved by the user" : "refused by the user";
       } else {
         v.decision = tools::Decision::kDeny;
-        v.reason += "; not interactive, so refused (pre-approve with --allow '" + c.name +
-                    (req.subject.empty() ? "" : "(" + req.subject + ")") +
-                    "' or choose --permission-mode)";
+        if (req.kind == tools::ToolKind::kExecute && !req.subject.empty())
+          v.reason += "; not interactive, so refused (pre-approve commands with --allow 'shell(PATTERN)': every "
+                      "command of the line must match an allow rule, or choose --permission-mode)";
+        else
+          v.reason += "; not interactive, so refused (pre-approve with --allow '" + c.name +
+                      (req.subject.empty() ? "" : "(" + req.subject + ")") + "' or choose --permission-mode)";
       }
     }
     AgentEvent pe;
@@ -161,6 +177,20 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
   auto run_one = [&](Call& c) {
     tools::ToolContext ctx = base_;
     ctx.stop = stop;
+    // Multi-file readers (grep, glob, list) leave out files that path deny/ask rules hide.
+    if (policy_.has_read_path_rules()) {
+      auto outer = base_.may_read;
+      const tools::Workspace* ws = base_.workspace;
+      ctx.may_read = [this, outer, ws](const std::string& rel) {
+        if (!policy_.may_read(rel) || (outer && !outer(rel))) return false;
+        if (!ws) return true;
+        // A symlink inside the workspace names the file it reaches: judge that too.
+        auto abs = ws->resolve(rel);
+        if (!abs) return false;
+        std::string canonical = ws->relative(*abs);
+        return canonical == rel || policy_.may_read(canonical);
+      };
+    }
     ctx.max_output_bytes = options_.max_tool_output_bytes;
     Result<tools::ToolOutput> r = c.tool->invoke(c.args, ctx);
     if (r.ok()) {

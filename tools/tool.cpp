@@ -1,6 +1,7 @@
 #include "tools/tool.h"
 
 #include <cstdlib>
+#include <string_view>
 
 #include "tools/workspace.h"
 
@@ -28,9 +29,35 @@ Result<std::vector<std::string>> Tool::touched_paths(const nlohmann::json& args,
     return std::vector<std::string>{};
   auto path = arg_string_or(args, s.name, "path", ".");
   if (!path) return path.status();
-  auto abs = ctx.workspace->resolve(*path);
-  if (!abs) return abs.status();
-  return std::vector<std::string>{ctx.workspace->relative(*abs)};
+  return touched_path_names(*ctx.workspace, *path);
+}
+
+Result<std::vector<std::string>> touched_path_names(const Workspace& ws, std::string_view user_path) {
+  std::vector<std::string> out;
+  // The entry itself: its directory resolved, its last component as written
+  // (a symlink is named by its own path too, so rules on either name match).
+  std::string p(user_path);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  size_t slash = p.find_last_of('/');
+  std::string name = slash == std::string::npos ? p : p.substr(slash + 1);
+  std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : p.substr(0, slash));
+  if (!name.empty() && name != "." && name != "..") {
+    auto dir = ws.resolve(parent);
+    if (dir.ok()) {
+      std::string rel_dir = ws.relative(*dir);
+      out.push_back(rel_dir == "." ? name : rel_dir + "/" + name);
+    }
+  }
+  // The file it reaches. A final symlink that points outside is named by its
+  // entry only (the tools refuse to follow it, or act on the link itself).
+  auto abs = ws.resolve(user_path);
+  if (abs.ok()) {
+    std::string target = ws.relative(*abs);
+    if (out.empty() || out[0] != target) out.push_back(target);
+  } else if (out.empty()) {
+    return abs.status();
+  }
+  return out;
 }
 
 std::string truncate_middle(const std::string& text, size_t max_bytes) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -67,11 +68,18 @@ class Tool {
   virtual Result<ToolOutput> invoke(const nlohmann::json& args, ToolContext& ctx) = 0;
   // The canonical workspace-relative paths this call would touch, which path
   // permission rules are matched against (apply_patch: every file in the
-  // patch). Default: for a file tool whose subject_arg is "path", that path
-  // resolved through the workspace ("." when absent); otherwise none. An error
-  // (e.g. the path escapes the workspace) refuses the call.
+  // patch). Default: for a file tool whose subject_arg is "path",
+  // touched_path_names() of that path ("." when absent); otherwise none. An
+  // error (e.g. the path escapes the workspace) refuses the call.
   virtual Result<std::vector<std::string>> touched_paths(const nlohmann::json& args, const ToolContext& ctx) const;
 };
+
+// The names a model-given path touches, for path rules: the entry itself
+// (its directory resolved, its last component as written) and, when it
+// resolves inside the workspace, the canonical file it reaches (symlinks
+// followed). An error when neither is inside (e.g. ".." or an escaping
+// directory): the call is refused with the resolver's message.
+Result<std::vector<std::string>> touched_path_names(const Workspace& ws, std::string_view user_path);
 
 // Cuts text to at most max_bytes, keeping the head and the tail and saying how
 // much was left out (never splits a UTF-8 sequence).

@@ -12,6 +12,7 @@ extern char** environ;
 #include <string>
 #include <vector>
 
+#include "agents/cli/approval_prompt.h"
 #include "agents/cli/code_cli.h"
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
@@ -32,8 +33,7 @@ namespace {
 agents::Approver terminal_approver(agents::CodingAgent& agent) {
   (void)agent;
   return [](const tools::PermissionRequest& req, const std::string& reason) {
-    std::fprintf(stderr, "\nv4rt: %s wants to run %s%s%s\n  (%s)\n  allow? [y]es / [n]o: ", req.tool.c_str(),
-                 req.tool.c_str(), req.subject.empty() ? "" : ": ", req.subject.c_str(), reason.c_str());
+    std::fputs(approval_prompt(req, reason).c_str(), stderr);  // model text escaped (issue 11, hole 9)
     std::fflush(stderr);
     std::string line;
     FILE* tty = std::fopen("/dev/tty", "r");

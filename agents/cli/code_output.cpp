@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "agents/cli/code_cli.h"
+#include "runtime/base/terminal_text.h"
 
 namespace v4rt::cli {
 
@@ -29,17 +31,46 @@ void on_sigint(int) {
   if (g_interrupts.fetch_add(1) > 0 && t - last < 2000) _exit(130);
 }
 
+// Hostile text (the model's, a tool's) made inert for the terminal (issue 11, hole 9).
+std::string safe(const std::string& s) { return terminal_safe(s); }
+
+// One line of at most max bytes, escaped: newlines and tabs become spaces
+// first, then every control character is escaped; cut on a UTF-8 boundary.
 std::string one_line(const std::string& s, size_t max) {
-  std::string out;
-  for (char c : s) {
-    if (out.size() >= max) {
-      out += "...";
-      break;
-    }
-    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-  }
-  return out;
+  std::string flat;
+  for (char c : s) flat += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+  std::string out = terminal_safe(flat);
+  if (out.size() <= max) return out;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+  return out.substr(0, cut) + "...";
 }
+
+// Streamed deltas may split a UTF-8 sequence; escaping half a character would
+// show it as \xNN. Keeps an incomplete tail back until the next delta.
+class Utf8Joiner {
+ public:
+  std::string take(const std::string& piece) {
+    pending_ += piece;
+    size_t keep = incomplete_tail(pending_);
+    std::string ready = pending_.substr(0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return ready;
+  }
+  std::string flush() { return std::exchange(pending_, std::string()); }
+
+ private:
+  static size_t incomplete_tail(const std::string& s) {
+    for (size_t back = 1; back <= 3 && back <= s.size(); ++back) {
+      unsigned char c = static_cast<unsigned char>(s[s.size() - back]);
+      if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
+      size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+      return need > back ? back : 0;
+    }
+    return 0;
+  }
+  std::string pending_;
+};
 
 class TextRenderer : public agents::AgentObserver {
  public:
@@ -48,35 +79,49 @@ class TextRenderer : public agents::AgentObserver {
     std::lock_guard<std::mutex> lock(mu_);
     using K = agents::AgentEvent::Kind;
     if (in_reasoning_ && e.kind != K::kReasoning) {
+      std::fputs(dim(safe(reasoning_.flush())).c_str(), stderr);
       std::fputc('\n', stderr);
       in_reasoning_ = false;
     }
+    if (e.kind != K::kText) {
+      std::string rest = text_.flush();
+      if (!rest.empty()) {
+        std::fputs(safe(rest).c_str(), stdout);
+        wrote_text_ = rest.back() != '\n';
+      }
+    }
     switch (e.kind) {
-      case K::kText:
-        std::fputs(e.text.c_str(), stdout);
+      case K::kText: {
+        std::string t = safe(text_.take(e.text));
+        std::fputs(t.c_str(), stdout);
         std::fflush(stdout);
-        wrote_text_ = !e.text.empty() && e.text.back() != '\n';
+        if (!t.empty()) wrote_text_ = t.back() != '\n';
         break;
+      }
       case K::kReasoning:
-        std::fputs(dim(e.text).c_str(), stderr);
+        std::fputs(dim(safe(reasoning_.take(e.text))).c_str(), stderr);
         in_reasoning_ = true;
         break;
       case K::kToolCall:
         end_line();
-        std::fprintf(stderr, "%s\n", dim("> " + e.name + " " + one_line(e.arguments.dump(), 160)).c_str());
+        std::fprintf(stderr, "%s\n",
+                     dim("> " + one_line(e.name, 80) + " " +
+                         one_line(e.arguments.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 160))
+                         .c_str());
         break;
       case K::kPermission:
-        if (e.decision != "allow") std::fprintf(stderr, "  permission %s: %s\n", e.decision.c_str(), e.reason.c_str());
+        if (e.decision != "allow")
+          std::fprintf(stderr, "  permission %s: %s\n", one_line(e.decision, 16).c_str(), one_line(e.reason, 600).c_str());
         break;
       case K::kToolResult:
         std::fprintf(stderr, "%s\n", dim(std::string(e.is_error ? "  ! " : "  = ") + one_line(e.text, 200)).c_str());
         break;
       case K::kParseError:
         end_line();
-        std::fprintf(stderr, "v4rt: model output could not be parsed (%s); told the model\n", e.text.c_str());
+        std::fprintf(stderr, "v4rt: model output could not be parsed (%s); told the model\n", one_line(e.text, 400).c_str());
         break;
       case K::kCompacted:
-        std::fprintf(stderr, "v4rt: %s\n", e.text.c_str());
+        std::fprintf(stderr, "v4rt: %s\n", safe(e.text).c_str());
         break;
       case K::kDone:
         end_line();
@@ -96,7 +141,8 @@ class TextRenderer : public agents::AgentObserver {
   bool color_;
   bool wrote_text_ = false;
   bool in_reasoning_ = false;
-  std::mutex mu_;  // guards stdout/stderr interleaving
+  Utf8Joiner text_, reasoning_;
+  std::mutex mu_;  // guards stdout/stderr interleaving and the joiners
 };
 
 class JsonRenderer : public agents::AgentObserver {

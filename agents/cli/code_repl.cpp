@@ -10,6 +10,7 @@
 #endif
 
 #include "agents/cli/code_cli.h"
+#include "runtime/base/terminal_text.h"
 
 namespace v4rt::cli {
 
@@ -48,37 +49,37 @@ int run_code_repl(agents::CodingAgent& agent, bool color) {
       if (cmd == "/exit" || cmd == "/quit") break;
       if (cmd == "/sessions") {
         auto all = agent.transcripts().list();
-        if (!all) { std::fprintf(stderr, "v4rt: %s\n", all.status().message().c_str()); continue; }
+        if (!all) { std::fprintf(stderr, "v4rt: %s\n", terminal_safe(all.status().message()).c_str()); continue; }
         for (const auto& t : *all)
-          std::fprintf(stderr, "%s %s  %s  %zu messages\n", t.id == agent.session_id() ? "*" : " ", t.id.c_str(),
-                       t.workspace.c_str(), t.messages.size());
+          std::fprintf(stderr, "%s %s  %s  %zu messages\n", t.id == agent.session_id() ? "*" : " ", terminal_safe(t.id).c_str(),
+                       terminal_safe(t.workspace).c_str(), t.messages.size());
       } else if (cmd == "/resume") {
         Status s = agent.resume(arg);
-        std::fprintf(stderr, "v4rt: %s\n", s.ok() ? ("resumed " + arg).c_str() : s.message().c_str());
+        std::fprintf(stderr, "v4rt: %s\n", terminal_safe(s.ok() ? "resumed " + arg : s.message()).c_str());
       } else if (cmd == "/fork") {
         auto id = agent.fork();
-        std::fprintf(stderr, "v4rt: %s\n", id ? ("forked into session " + *id).c_str() : id.status().message().c_str());
+        std::fprintf(stderr, "v4rt: %s\n", terminal_safe(id ? "forked into session " + *id : id.status().message()).c_str());
       } else if (cmd == "/compact") {
         std::string what = agent.compact_now();
-        std::fprintf(stderr, "v4rt: %s\n", what.empty() ? "nothing to compact yet" : what.c_str());
+        std::fprintf(stderr, "v4rt: %s\n", what.empty() ? "nothing to compact yet" : terminal_safe(what).c_str());
       } else if (cmd == "/save") {
         Status s = agent.save();
-        std::fprintf(stderr, "v4rt: %s\n", s.ok() ? ("saved session " + agent.session_id()).c_str() : s.message().c_str());
+        std::fprintf(stderr, "v4rt: %s\n", terminal_safe(s.ok() ? "saved session " + agent.session_id() : s.message()).c_str());
       } else {
-        std::fprintf(stderr, "v4rt: unknown command %s\n%s", cmd.c_str(), kHelp);
+        std::fprintf(stderr, "v4rt: unknown command %s\n%s", terminal_safe(cmd).c_str(), kHelp);
       }
       continue;
     }
     guard.reset();
     auto r = agent.run_task(line, renderer.get(), guard.token());
     if (!r) {
-      std::fprintf(stderr, "v4rt: %s\n", r.status().message().c_str());
+      std::fprintf(stderr, "v4rt: %s\n", terminal_safe(r.status().message()).c_str());
       continue;
     }
     print_run_summary(*r, agent);
   }
   Status s = agent.save();
-  if (!s.ok()) std::fprintf(stderr, "v4rt: %s\n", s.message().c_str());
+  if (!s.ok()) std::fprintf(stderr, "v4rt: %s\n", terminal_safe(s.message()).c_str());
   return 0;
 }
 
