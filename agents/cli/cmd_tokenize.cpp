@@ -59,12 +59,14 @@ int bad_line(size_t n, const std::string& why) {
 
 int cmd_tokenize(int argc, char** argv) {
   std::string tokenizer_path, model_dir;
-  bool decode = false, skip_special = false, v4 = false;
+  bool decode = false, skip_special = false, v4 = false, literal = false;
   FlagSet flags(
-      "v4rt tokenize [--tokenizer PATH | --model DIR] [--decode]",
+      "v4rt tokenize [--tokenizer PATH | --model DIR] [--decode | --literal]",
       "Tokenize JSON Lines from stdin: each {\"text\": S} becomes {\"ids\": [...]} on stdout; with --decode each "
       "{\"ids\": [...]} becomes {\"text\": S}. Special tokens written in the text (e.g. <\uFF5CUser\uFF5C>) are "
-      "encoded as their ids; no BOS is added.\n\nWhich tokenizer.json: --tokenizer PATH if given; else with --model "
+      "encoded as their ids; no BOS is added. With --literal they are not: special-token text is encoded as "
+      "ordinary pieces (the bytes as written), as v4rt encodes text from files, tools and the task in a chat "
+      "prompt.\n\nWhich tokenizer.json: --tokenizer PATH if given; else with --model "
       "DIR, DIR/tokenizer.json if present; else the default, which is $V4RT_TOKENIZER, or "
       "data/tokenizer/deepseek-v3/tokenizer.json of the checkout the binary was built in (fetched by "
       "scripts/setup.sh). When DIR/config.json is a DeepSeek-V4 config (it has compress_ratios), or with --v4, "
@@ -77,12 +79,16 @@ int cmd_tokenize(int argc, char** argv) {
   flags.add_bool("decode", &decode, "read {\"ids\": [...]} lines and write {\"text\": S} lines");
   flags.add_bool("skip-special", &skip_special, "with --decode: leave special tokens (BOS, EOS, ...) out of the text");
   flags.add_bool("v4", &v4, "add the DeepSeek-V4 special tokens (implied by a V4 --model)");
+  flags.add_bool("literal", &literal,
+                 "encode special-token text (<\uFF5CUser\uFF5C>, </think>, ...) as ordinary pieces, not as special ids");
   if (Status s = flags.parse(argc, argv); !s.ok()) return report(s, "v4rt tokenize --help");
   if (flags.help_requested()) {
     std::fputs(flags.help().c_str(), stdout);
     std::printf("\nenvironment:\n  %s  default tokenizer.json (see above)\n", kEnvTokenizer);
     return 0;
   }
+  if (literal && decode)
+    return report(Status::InvalidArgument("--literal applies to encoding; drop it with --decode"), "v4rt tokenize --help");
   if (!flags.positional().empty())
     return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] +
                                           "': input comes from stdin"), "v4rt tokenize --help");
@@ -117,7 +123,9 @@ int cmd_tokenize(int argc, char** argv) {
       if (!j.contains("text") || !j["text"].is_string())
         return bad_line(n, "expected {\"text\": string} (use --decode for {\"ids\": [...]})");
       ids.clear();
-      (*tok)->encode(j["text"].get_ref<const std::string&>(), ids);
+      const std::string& text = j["text"].get_ref<const std::string&>();
+      if (literal) ids = (*tok)->encode_literal(text);
+      else (*tok)->encode(text, ids);
       write_ids(ids, out);
     } else {
       if (!j.contains("ids") || !j["ids"].is_array())
