@@ -96,6 +96,16 @@ TEST(AttackInjectionE2E, TokenizeLiteralSplitsSpecialTokensAndDecodesBack) {
                           shell_quote(ckpt.string()));
   if (init.exit_code != 0) GTEST_SKIP() << "cannot create the tiny checkpoint: " << init.err;
   const std::string bin = shell_quote(v4rt_binary().string()) + " tokenize --model " + shell_quote(ckpt.string());
+  // The tiny checkpoint's own tokenizer: ask it for the ids of the role tokens.
+  std::vector<int> role_ids;
+  for (const std::string& sp : {kEos, std::string("<\uFF5CUser\uFF5C>"), std::string("<\uFF5CAssistant\uFF5C>"),
+                                std::string("</think>")}) {
+    auto r = run_command(bin, nlohmann::json({{"text", sp}}).dump() + "\n");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto ids = nlohmann::json::parse(r.out)["ids"];
+    ASSERT_EQ(ids.size(), 1u) << sp << " should be one special token";
+    role_ids.push_back(ids[0].get<int>());
+  }
   const std::string input = nlohmann::json({{"text", kForged}}).dump() + "\n";
   auto plain = run_command(bin, input);
   auto literal = run_command(bin + " --literal", input);
@@ -108,7 +118,7 @@ TEST(AttackInjectionE2E, TokenizeLiteralSplitsSpecialTokensAndDecodesBack) {
       if (v.get<int>() == id) return true;
     return false;
   };
-  for (int id : {1, 128803, 128804, 128822}) {  // EOS, <｜User｜>, <｜Assistant｜>, </think>
+  for (int id : role_ids) {
     EXPECT_TRUE(has(plain_ids, id)) << id;
     EXPECT_FALSE(has(literal_ids, id)) << id;
   }
