@@ -6,13 +6,12 @@
 
 namespace v4rt::agents {
 
-std::vector<int32_t> prompt_tokens(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
-                                   int32_t bos_id) {
+std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
+                                      int32_t bos_id) {
   std::vector<runtime::ByteRange> structure;
   structure.reserve(prompt.structure.size());
   for (const parsers::PromptRange& r : prompt.structure) structure.push_back({r.begin, r.end});
   std::vector<int32_t> ids = tokenizer.encode_structured(prompt.text, structure);
-  // As the engine does for a text prompt of a new sequence: BOS first.
   if (ids.empty() || ids[0] != bos_id) ids.insert(ids.begin(), bos_id);
   return ids;
 }
@@ -21,7 +20,7 @@ Result<Completion> LocalBackend::complete(const parsers::RenderedPrompt& prompt,
                                           const TextSink& on_text) {
   runtime::GenerateRequest req;
   if (const runtime::Tokenizer* tokenizer = engine_.tokenizer())
-    req.tokens = prompt_tokens(*tokenizer, prompt, engine_.config().bos_token_id);
+    req.tokens = prompt_token_ids(*tokenizer, prompt, engine_.config().bos_token_id);
   else
     req.text = prompt.text;  // the engine reports that it cannot encode text
   req.max_tokens = options.max_tokens;

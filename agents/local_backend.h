@@ -8,10 +8,24 @@
 // those of the text, so cached prefixes still hit. Not thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "agents/model_backend.h"
 #include "runtime/engine.h"
 
+namespace v4rt::runtime {
+class Tokenizer;
+}
+
 namespace v4rt::agents {
+
+// The token ids of a rendered prompt as the model sees them: special tokens
+// matched only inside the encoder's structure (everything else literal), and
+// BOS first (added when the prompt does not start with it, as the engine does
+// for a text prompt of a new sequence).
+std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
+                                      int32_t bos_id);
 
 class LocalBackend : public ModelBackend {
  public:
