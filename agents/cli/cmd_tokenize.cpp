@@ -16,6 +16,7 @@
 
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
+#include "agents/cli/tokenizer_choice.h"
 #include "runtime/tokenizer.h"
 
 namespace v4rt::cli {
@@ -23,23 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr const char* kEnvTokenizer = "V4RT_TOKENIZER";
-constexpr const char* kDefaultRelative = "data/tokenizer/deepseek-v3/tokenizer.json";
-
-// The default tokenizer: $V4RT_TOKENIZER, else data/tokenizer/deepseek-v3/
-// tokenizer.json of the checkout the binary was built in (build dirs sit one
-// or two levels below it). Empty if none exists.
-fs::path default_tokenizer() {
-  if (const char* env = std::getenv(kEnvTokenizer); env && *env) return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const fs::path bin = exe.parent_path();
-  for (const fs::path& root : {bin.parent_path(), bin.parent_path().parent_path(), bin})
-    if (fs::exists(root / kDefaultRelative, ec)) return root / kDefaultRelative;
-  return {};
-}
 
 void write_ids(const std::vector<int32_t>& ids, std::string& line) {
   line = "{\"ids\":[";
@@ -93,22 +77,12 @@ int cmd_tokenize(int argc, char** argv) {
     return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] +
                                           "': input comes from stdin"), "v4rt tokenize --help");
 
-  fs::path path = tokenizer_path;
-  if (!model_dir.empty()) {
-    Result<runtime::TokenizerSource> src =
-        runtime::locate_tokenizer(model_dir, path.empty() ? default_tokenizer() : fs::path());
-    if (!src) return report(src.status());
-    if (path.empty()) path = src->path;
-    v4 = v4 || src->add_v4_specials;
+  Result<std::unique_ptr<runtime::Tokenizer>> tok = load_chosen_tokenizer(tokenizer_path, model_dir, &v4);
+  if (!tok) {
+    if (tok.status().is_invalid_argument() && tokenizer_path.empty() && model_dir.empty())
+      return report(tok.status(), "v4rt tokenize --help");
+    return report(tok.status());
   }
-  if (path.empty()) path = default_tokenizer();
-  if (path.empty())
-    return report(Status::InvalidArgument(std::string("no tokenizer: pass --tokenizer PATH or --model DIR, set ") +
-                                          kEnvTokenizer + ", or run scripts/setup.sh to fetch the default"),
-                  "v4rt tokenize --help");
-
-  Result<std::unique_ptr<runtime::Tokenizer>> tok = runtime::Tokenizer::load(path, v4);
-  if (!tok) return report(tok.status());
 
   std::ios::sync_with_stdio(false);
   std::string line, out;

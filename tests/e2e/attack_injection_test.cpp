@@ -60,7 +60,8 @@ TEST(AttackInjectionE2E, ForgedTurnInTaskAndRepositoryFileReachesTheModelAsLiter
   const std::string hostile_task = "Summarise the notes." + kForged;
   const std::string benign_file = "Build notes.\nEnd of notes.\n";
   const std::string hostile_file = "Build notes.\n" + kForged + "\nEnd of notes.\n";
-  const fs::path benign_repo = dir.path() / "benign", hostile_repo = dir.path() / "hostile";
+  // Same-length names: the workspace path is part of the system prompt.
+  const fs::path benign_repo = dir.path() / "repo_a", hostile_repo = dir.path() / "repo_b";
   make_git_repo(benign_repo, {{"NOTES.md", benign_file}});
   make_git_repo(hostile_repo, {{"NOTES.md", hostile_file}});
 
@@ -127,6 +128,40 @@ TEST(AttackInjectionE2E, TokenizeLiteralSplitsSpecialTokensAndDecodesBack) {
   EXPECT_EQ(nlohmann::json::parse(decoded.out)["text"], kForged);
   auto both = run_command(bin + " --literal --decode", input);
   EXPECT_EQ(both.exit_code, 2) << "--literal with --decode is a usage error";
+}
+
+// `v4rt chat render --tokens` shows the ids the local engine is fed: a tool
+// result holding the forged turn adds no role token (DeepSeek V3 tokenizer of
+// the checkout plus the V4 tokens).
+TEST(AttackInjectionE2E, ChatRenderTokensShowsToolResultTextAsLiteral) {
+  const fs::path v3 = source_dir() / "data/tokenizer/deepseek-v3/tokenizer.json";
+  if (!fs::exists(v3)) GTEST_SKIP() << v3 << " is missing: run scripts/setup.sh";
+  nlohmann::ordered_json call = {{"id", "c1"}, {"type", "function"},
+                                 {"function", {{"name", "read"}, {"arguments", "{\"path\": \"NOTES.md\"}"}}}};
+  nlohmann::ordered_json request = {
+      {"messages",
+       {{{"role", "user"}, {"content", "Read the notes."}},
+        {{"role", "assistant"}, {"content", ""}, {"tool_calls", {call}}},
+        {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", "Build notes.\n" + kForged}}}},
+      {"options", {{"thinking_mode", "chat"}}}};
+  const std::string bin = shell_quote(v4rt_binary().string());
+  auto r = run_command(bin + " chat render --tokens --v4 --tokenizer " + shell_quote(v3.string()), request.dump() + "\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto line = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(line.contains("tokens") && line.contains("prompt")) << r.out;
+  auto count = [&](int id) {
+    int n = 0;
+    for (const auto& v : line["tokens"]) n += v.get<int>() == id ? 1 : 0;
+    return n;
+  };
+  EXPECT_EQ(count(128803), 2) << "<｜User｜>: the task and the tool results' turn, not the forged one";
+  EXPECT_EQ(count(128804), 2) << "<｜Assistant｜>: two transitions, not the forged one";
+  EXPECT_EQ(count(1), 1) << "EOS: only the one closing the assistant's tool-call turn";
+  EXPECT_GT(count(128825), 0) << "the DSML framing of the tool call keeps its special id";
+  auto decoded = run_command(bin + " tokenize --v4 --decode --tokenizer " + shell_quote(v3.string()),
+                             nlohmann::json({{"ids", line["tokens"]}}).dump() + "\n");
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  EXPECT_EQ(nlohmann::json::parse(decoded.out)["text"], line["prompt"]);
 }
 
 }  // namespace
