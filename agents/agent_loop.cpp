@@ -270,7 +270,9 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
         emit(ce);
       }
     }
-    auto prompt = encoder_.render(messages, options_.chat);
+    // Text plus the encoder's structure: the backend matches special tokens
+    // only there, so tool results, files and the task stay literal.
+    auto prompt = encoder_.render_prompt(messages, options_.chat);
     if (!prompt.ok()) return prompt.status().with_context("agent loop: rendering the conversation");
     AgentEvent ts;
     ts.kind = AgentEvent::Kind::kTurnStart;

@@ -1,13 +1,28 @@
 #include "agents/local_backend.h"
 
+#include "model/config.h"
 #include "parsers/special_tokens.h"
+#include "runtime/tokenizer.h"
 
 namespace v4rt::agents {
 
-Result<Completion> LocalBackend::complete(const std::string& prompt, const CompletionOptions& options,
+std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
+                                      int32_t bos_id) {
+  std::vector<runtime::ByteRange> structure;
+  structure.reserve(prompt.structure.size());
+  for (const parsers::PromptRange& r : prompt.structure) structure.push_back({r.begin, r.end});
+  std::vector<int32_t> ids = tokenizer.encode_structured(prompt.text, structure);
+  if (ids.empty() || ids[0] != bos_id) ids.insert(ids.begin(), bos_id);
+  return ids;
+}
+
+Result<Completion> LocalBackend::complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                                           const TextSink& on_text) {
   runtime::GenerateRequest req;
-  req.text = prompt;
+  if (const runtime::Tokenizer* tokenizer = engine_.tokenizer())
+    req.tokens = prompt_token_ids(*tokenizer, prompt, engine_.config().bos_token_id);
+  else
+    req.text = prompt.text;  // the engine reports that it cannot encode text
   req.max_tokens = options.max_tokens;
   req.sampling = sampling_;
   req.stop_at_eos = true;

@@ -2,13 +2,30 @@
 // whole rendered prompt; the engine finds the longest prefix it already has
 // (its warm state, else the session store), so a conversation only prefills
 // what is new, and a repository prefix cached by an earlier run is restored
-// instead of recomputed (reported as reused_tokens). Not thread-safe.
+// instead of recomputed (reported as reused_tokens). The prompt is tokenized
+// here with special tokens matched only in the encoder's structure
+// (Tokenizer::encode_structured): for ordinary prompts the ids are exactly
+// those of the text, so cached prefixes still hit. Not thread-safe.
 #pragma once
+
+#include <cstdint>
+#include <vector>
 
 #include "agents/model_backend.h"
 #include "runtime/engine.h"
 
+namespace v4rt::runtime {
+class Tokenizer;
+}
+
 namespace v4rt::agents {
+
+// The token ids of a rendered prompt as the model sees them: special tokens
+// matched only inside the encoder's structure (everything else literal), and
+// BOS first (added when the prompt does not start with it, as the engine does
+// for a text prompt of a new sequence).
+std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
+                                      int32_t bos_id);
 
 class LocalBackend : public ModelBackend {
  public:
@@ -17,7 +34,7 @@ class LocalBackend : public ModelBackend {
       : engine_(engine), label_(std::move(label)), sampling_(sampling) {}
 
   std::string describe() const override { return "local:" + label_; }
-  Result<Completion> complete(const std::string& prompt, const CompletionOptions& options,
+  Result<Completion> complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                               const TextSink& on_text) override;
 
  private:

@@ -1,7 +1,11 @@
 // ModelBackend: where the agent loop gets a model turn from. complete() takes
 // the whole rendered prompt and returns the raw text the model generated for
 // it (reasoning, content, DSML tool calls, EOS), streaming pieces as they
-// come. Implementations: LocalBackend (runtime::Engine, with its session-cache
+// come. The prompt is text plus the byte ranges the chat encoder wrote
+// itself: a backend that tokenizes (LocalBackend) matches special tokens only
+// there, so special-token text inside files, tool results or the task stays
+// literal and cannot forge a turn; backends that send text (replay, remote)
+// use the text. Implementations: LocalBackend (runtime::Engine, with its session-cache
 // prefix lookup) and ReplayBackend (recorded outputs, for demos, bug reports
 // and tests). Not thread-safe: one complete() at a time.
 #pragma once
@@ -12,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "parsers/rendered_prompt.h"
 #include "runtime/base/status.h"
 
 namespace v4rt::agents {
@@ -39,7 +44,7 @@ class ModelBackend {
   virtual ~ModelBackend() = default;
   // Human-readable label, e.g. "replay:demo.jsonl (recorded outputs, not a model)".
   virtual std::string describe() const = 0;
-  virtual Result<Completion> complete(const std::string& prompt, const CompletionOptions& options,
+  virtual Result<Completion> complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                                       const TextSink& on_text) = 0;
 };
 

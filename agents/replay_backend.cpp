@@ -40,7 +40,14 @@ std::string ReplayBackend::describe() const {
   return "replay:" + label_ + " (recorded outputs, not a model)";
 }
 
-Result<Completion> ReplayBackend::complete(const std::string& prompt, const CompletionOptions& options,
+std::vector<std::string> ReplayBackend::prompts() const {
+  std::vector<std::string> texts;
+  texts.reserve(prompts_.size());
+  for (const parsers::RenderedPrompt& p : prompts_) texts.push_back(p.text);
+  return texts;
+}
+
+Result<Completion> ReplayBackend::complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                                            const TextSink& on_text) {
   prompts_.push_back(prompt);
   if (next_ >= outputs_.size())
@@ -68,7 +75,7 @@ Result<Completion> ReplayBackend::complete(const std::string& prompt, const Comp
       break;
     }
   }
-  c.prompt_tokens = static_cast<int64_t>(prompt.size() / 4);  // estimate: no tokenizer in replay
+  c.prompt_tokens = static_cast<int64_t>(prompt.text.size() / 4);  // estimate: no tokenizer in replay
   c.generated_tokens = static_cast<int64_t>(c.text.size() / 4);
   return c;
 }

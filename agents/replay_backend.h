@@ -4,7 +4,8 @@
 // An output without the final EOS gets one appended (the turn ended there).
 // Blank lines and lines starting with '#' are skipped. Everything around it
 // (encoder, parser, tools, permissions, sandbox) runs for real. The prompts it
-// was given are kept for tests (prompts()). Not thread-safe.
+// was given are kept for tests (prompts(), rendered()); their structure ranges
+// are not used here. Not thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -23,10 +24,13 @@ class ReplayBackend : public ModelBackend {
 
   std::string describe() const override;
   // ResourceExhausted when every recorded turn has been played.
-  Result<Completion> complete(const std::string& prompt, const CompletionOptions& options,
+  Result<Completion> complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                               const TextSink& on_text) override;
 
-  const std::vector<std::string>& prompts() const { return prompts_; }
+  // The prompt texts, in order.
+  std::vector<std::string> prompts() const;
+  // The prompts with their structure ranges, in order.
+  const std::vector<parsers::RenderedPrompt>& rendered() const { return prompts_; }
   size_t turns_left() const { return outputs_.size() - next_; }
 
  private:
@@ -35,7 +39,7 @@ class ReplayBackend : public ModelBackend {
   std::vector<std::string> outputs_;
   std::string label_;
   size_t next_ = 0;
-  std::vector<std::string> prompts_;
+  std::vector<parsers::RenderedPrompt> prompts_;
 };
 
 }  // namespace v4rt::agents

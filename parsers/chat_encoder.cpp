@@ -307,11 +307,39 @@ std::vector<Item> drop_thinking_messages(const std::vector<Item>& items) {
   return out;
 }
 
+// Appends to a RenderedPrompt, recording which bytes are the encoder's own
+// structure (rendered_prompt.h). Touching structure ranges are merged.
+class PromptBuilder {
+ public:
+  void structure(std::string_view s) {
+    if (s.empty()) return;
+    const size_t begin = p_.text.size();
+    p_.text += s;
+    mark(begin, p_.text.size());
+  }
+  void content(std::string_view s) { p_.text += s; }
+  void append(const PromptBuilder& other) {
+    const size_t base = p_.text.size();
+    p_.text += other.p_.text;
+    for (const PromptRange& r : other.p_.structure) mark(base + r.begin, base + r.end);
+  }
+  RenderedPrompt take() { return std::move(p_); }
+
+ private:
+  void mark(size_t begin, size_t end) {
+    if (!p_.structure.empty() && p_.structure.back().end == begin) p_.structure.back().end = end;
+    else p_.structure.push_back({begin, end});
+  }
+  RenderedPrompt p_;
+};
+
 // The tools preamble: kToolsPreamble, one JSON line per tool's "function"
-// object, kToolsClosing.
-Result<std::string> render_tools(const Item& item, const json& tools) {
+// object, kToolsClosing. The schemas are content: plugins and MCP servers
+// write them.
+Result<PromptBuilder> render_tools(const Item& item, const json& tools) {
   if (!tools.is_array()) return error("invalid_message", describe(item) + ": \"tools\" must be a list of tools");
-  std::string out(templates::kToolsPreamble);
+  PromptBuilder out;
+  out.structure(templates::kToolsPreamble);
   bool first = true;
   for (const json& tool : tools) {
     const json* fn = tool.is_object() ? get(tool, "function") : nullptr;
@@ -321,49 +349,47 @@ Result<std::string> render_tools(const Item& item, const json& tools) {
     }
     auto line = py_json_dumps(*fn);
     if (!line) return line.status();
-    if (!first) out += '\n';
+    if (!first) out.structure("\n");
     first = false;
-    out += *line;
+    out.content(*line);
   }
-  out += templates::kToolsClosing;
+  out.structure(templates::kToolsClosing);
   return out;
 }
 
 // "\n\n" + tools preamble and/or "\n\n" + response format, for system and
 // developer messages.
-Status append_tools_and_format(const Item& item, std::string& out) {
+Status append_tools_and_format(const Item& item, PromptBuilder& out) {
   const json* tools = get(item.msg, "tools");
   if (truthy(tools)) {
     auto text = render_tools(item, *tools);
     if (!text) return text.status();
-    out += "\n\n";
-    out += *text;
+    out.structure("\n\n");
+    out.append(*text);
   }
   const json* format = get(item.msg, "response_format");
   if (truthy(format)) {
     auto schema = py_json_dumps(*format);
     if (!schema) return schema.status();
-    out += "\n\n";
-    out += templates::kResponseFormatHeader;
-    out += *schema;
+    out.structure("\n\n");
+    out.structure(templates::kResponseFormatHeader);
+    out.content(*schema);
   }
   return Status::Ok();
 }
 
-void append_parameter(std::string& out, std::string_view key, bool is_string, std::string_view value) {
-  out += tok::kParameterOpenPrefix;
-  out += " name=\"";
-  out += key;
-  out += "\" string=\"";
-  out += is_string ? "true" : "false";
-  out += "\">";
-  out += value;
-  out += tok::kParameterClose;
+void append_parameter(PromptBuilder& out, std::string_view key, bool is_string, std::string_view value) {
+  out.structure(tok::kParameterOpenPrefix);
+  out.structure(" name=\"");
+  out.content(key);
+  out.structure(is_string ? "\" string=\"true\">" : "\" string=\"false\">");
+  out.content(value);
+  out.structure(tok::kParameterClose);
 }
 
 // The parameters of one invoke (reference encode_arguments_to_dsml).
-Result<std::string> encode_arguments(const Item& item, const json& arguments) {
-  std::string out;
+Result<PromptBuilder> encode_arguments(const Item& item, const json& arguments) {
+  PromptBuilder out;
   if (arguments.is_string()) {
     const std::string& raw = arguments.get_ref<const std::string&>();
     auto parsed = py_json_loads(raw);
@@ -377,7 +403,7 @@ Result<std::string> encode_arguments(const Item& item, const json& arguments) {
     }
     bool first = true;
     for (const auto& [key, value] : parsed->members) {
-      if (!first) out += '\n';
+      if (!first) out.structure("\n");
       first = false;
       if (value.kind == PyJson::Kind::kString) {
         append_parameter(out, key, true, value.text);
@@ -396,11 +422,12 @@ Result<std::string> encode_arguments(const Item& item, const json& arguments) {
 }
 
 // "\n\n<｜DSML｜tool_calls>\n" + invokes + "\n</｜DSML｜tool_calls>".
-Result<std::string> render_tool_calls(const Item& item, const json& tool_calls) {
+Result<PromptBuilder> render_tool_calls(const Item& item, const json& tool_calls) {
   if (!tool_calls.is_array()) return error("invalid_message", describe(item) + ": \"tool_calls\" must be a list");
-  std::string out = "\n\n";
-  out += tok::kToolCallsOpen;
-  out += '\n';
+  PromptBuilder out;
+  out.structure("\n\n");
+  out.structure(tok::kToolCallsOpen);
+  out.structure("\n");
   bool first = true;
   for (const json& tc : tool_calls) {
     const json* fn = tc.is_object() ? get(tc, "function") : nullptr;
@@ -414,30 +441,43 @@ Result<std::string> render_tool_calls(const Item& item, const json& tool_calls) 
     }
     auto params = encode_arguments(item, *arguments);
     if (!params) return params.status();
-    if (!first) out += '\n';
+    if (!first) out.structure("\n");
     first = false;
-    out += tok::kInvokeOpenPrefix;
-    out += " name=\"";
-    out += name->get_ref<const std::string&>();
-    out += "\">\n";
-    out += *params;
-    out += '\n';
-    out += tok::kInvokeClose;
+    out.structure(tok::kInvokeOpenPrefix);
+    out.structure(" name=\"");
+    out.content(name->get_ref<const std::string&>());
+    out.structure("\">\n");
+    out.append(*params);
+    out.structure("\n");
+    out.structure(tok::kInvokeClose);
   }
-  out += '\n';
-  out += tok::kToolCallsClose;
+  out.structure("\n");
+  out.structure(tok::kToolCallsClose);
   return out;
 }
 
+// "[Unsupported TYPE]" for a block the reference does not render.
+void append_unsupported(PromptBuilder& out, const json* type) {
+  out.structure("[Unsupported ");
+  if (type != nullptr && type->is_string()) out.content(type->get_ref<const std::string&>());
+  else out.structure("None");
+  out.structure("]");
+}
+
 // A user turn: its blocks joined by "\n\n" (reference render_message, user).
-Result<std::string> render_user_body(const Item& item) {
+Result<PromptBuilder> render_user_body(const Item& item) {
+  PromptBuilder out;
   const json* blocks = get(item.msg, "content_blocks");
-  if (!truthy(blocks)) return text_or_empty(item, "content");
-  std::string out;
+  if (!truthy(blocks)) {
+    auto text = text_or_empty(item, "content");
+    if (!text) return text.status();
+    out.content(*text);
+    return out;
+  }
   bool first = true;
   for (const json& block : *blocks) {
     if (!block.is_object()) return error("invalid_message", describe(item) + ": each content block must be an object");
-    if (!first) out += "\n\n";
+    if (!first) out.structure("\n\n");
     first = false;
     const json* type = get(block, "type");
     if (equals(type, "text")) {
@@ -446,21 +486,21 @@ Result<std::string> render_user_body(const Item& item) {
       if (!text->is_string()) {
         return error("invalid_message", describe(item) + ": \"content\" / text block is not a string; give text");
       }
-      out += text->get_ref<const std::string&>();
+      out.content(text->get_ref<const std::string&>());
     } else if (equals(type, "tool_result")) {
       const json* content = get(block, "content");
-      out += tok::kToolResultOpen;
+      out.structure(tok::kToolResultOpen);
       if (content == nullptr) {
         // reference default: ""
       } else if (content->is_string()) {
-        out += content->get_ref<const std::string&>();
+        out.content(content->get_ref<const std::string&>());
       } else if (content->is_array()) {
         bool first_part = true;
         for (const json& part : *content) {
           if (!part.is_object()) {
             return error("invalid_message", describe(item) + ": each tool-result content block must be an object");
           }
-          if (!first_part) out += "\n\n";
+          if (!first_part) out.structure("\n\n");
           first_part = false;
           const json* ptype = get(part, "type");
           if (equals(ptype, "text")) {
@@ -468,11 +508,9 @@ Result<std::string> render_user_body(const Item& item) {
             if (text != nullptr && !text->is_string()) {
               return error("invalid_message", describe(item) + ": a tool-result text block's \"text\" must be a string");
             }
-            if (text != nullptr) out += text->get_ref<const std::string&>();
+            if (text != nullptr) out.content(text->get_ref<const std::string&>());
           } else if (ptype == nullptr || ptype->is_null() || ptype->is_string()) {
-            out += "[Unsupported ";
-            out += ptype != nullptr && ptype->is_string() ? ptype->get<std::string>() : "None";
-            out += "]";
+            append_unsupported(out, ptype);
           } else {
             return error("invalid_message", describe(item) + ": a content block's \"type\" must be a string");
           }
@@ -481,11 +519,9 @@ Result<std::string> render_user_body(const Item& item) {
         return error("invalid_message", describe(item) + ": tool result content is a JSON " +
                                             content->type_name() + "; give a string or a list of text blocks");
       }
-      out += tok::kToolResultClose;
+      out.structure(tok::kToolResultClose);
     } else if (type == nullptr || type->is_null() || type->is_string()) {
-      out += "[Unsupported ";
-      out += type != nullptr && type->is_string() ? type->get<std::string>() : "None";
-      out += "]";
+      append_unsupported(out, type);
     } else {
       return error("invalid_message", describe(item) + ": a content block's \"type\" must be a string");
     }
@@ -504,8 +540,44 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Text the model wrote after its reasoning: content, with each DSML marker
+// (its tool-call framing, emitted as the ｜DSML｜ token) as structure. Every
+// other special-token text in it is literal: the model may have copied it
+// from a hostile file, and it must not open a user turn in re-rendered history.
+void append_generated_answer(PromptBuilder& out, std::string_view text) {
+  for (size_t at = text.find(tok::kDsml); at != std::string_view::npos; at = text.find(tok::kDsml)) {
+    out.content(text.substr(0, at));
+    out.structure(tok::kDsml);
+    text.remove_prefix(at + tok::kDsml.size());
+  }
+  out.content(text);
+}
+
+// An assistant turn re-rendered from "raw", the text it generated. Structure:
+// the first "</think>" when reasoning is shown (the DSML parser ends
+// reasoning there too), the DSML markers after it, and the EOS that ends the
+// turn. So a turn whose text holds no other special-token text gets the ids
+// the model generated, and the cached prefix stays valid.
+void append_raw_assistant(PromptBuilder& out, std::string_view bytes, bool show_reasoning, bool wo_eos) {
+  const bool has_eos = ends_with(bytes, tok::kEos);
+  if (has_eos) bytes.remove_suffix(tok::kEos.size());
+  if (show_reasoning) {
+    const size_t end = bytes.find(tok::kThinkEnd);
+    if (end == std::string_view::npos) {  // stopped inside its reasoning
+      out.content(bytes);
+      bytes = {};
+    } else {
+      out.content(bytes.substr(0, end));
+      out.structure(tok::kThinkEnd);
+      bytes.remove_prefix(end + tok::kThinkEnd.size());
+    }
+  }
+  append_generated_answer(out, bytes);
+  if (has_eos || !wo_eos) out.structure(tok::kEos);
+}
+
 // An assistant turn: THINK + content + tool calls + EOS, or its raw bytes.
-Status render_assistant(const RenderContext& rc, size_t index, std::string& out) {
+Status render_assistant(const RenderContext& rc, size_t index, PromptBuilder& out) {
   const Item& item = rc.items[index];
   const bool thinking = rc.options.thinking_mode == ThinkingMode::kThinking;
   const bool prev_has_task = index > 0 && !is_null(get(rc.items[index - 1].msg, "task"));
@@ -514,7 +586,7 @@ Status render_assistant(const RenderContext& rc, size_t index, std::string& out)
   const bool wo_eos = truthy(get(item.msg, "wo_eos"));
 
   const json* tool_calls = get(item.msg, "tool_calls");
-  std::string tc_content;
+  PromptBuilder tc_content;
   if (truthy(tool_calls)) {
     auto text = render_tool_calls(item, *tool_calls);
     if (!text) return text.status();
@@ -533,29 +605,28 @@ Status render_assistant(const RenderContext& rc, size_t index, std::string& out)
       size_t end = bytes.find(tok::kThinkEnd);
       if (end != std::string_view::npos) bytes.remove_prefix(end + tok::kThinkEnd.size());
     }
-    out += bytes;
-    if (!wo_eos && !ends_with(bytes, tok::kEos)) out += tok::kEos;
+    append_raw_assistant(out, bytes, show_reasoning, wo_eos);
     return Status::Ok();
   }
 
   if (show_reasoning) {
-    out += *reasoning;
-    out += tok::kThinkEnd;
+    out.content(*reasoning);
+    out.structure(tok::kThinkEnd);
   }
-  out += *content;
-  out += tc_content;
-  if (!wo_eos) out += tok::kEos;
+  out.content(*content);
+  out.append(tc_content);
+  if (!wo_eos) out.structure(tok::kEos);
   return Status::Ok();
 }
 
-Status render_message(const RenderContext& rc, size_t index, std::string& out) {
+Status render_message(const RenderContext& rc, size_t index, PromptBuilder& out) {
   const Item& item = rc.items[index];
   const json& msg = item.msg;
   const bool thinking = rc.options.thinking_mode == ThinkingMode::kThinking;
 
   if (index == 0 && thinking) {
-    if (rc.options.reasoning_effort == ReasoningEffort::kHigh) out += templates::kEffortHigh;
-    if (rc.options.reasoning_effort == ReasoningEffort::kMax) out += templates::kEffortMax;
+    if (rc.options.reasoning_effort == ReasoningEffort::kHigh) out.structure(templates::kEffortHigh);
+    if (rc.options.reasoning_effort == ReasoningEffort::kMax) out.structure(templates::kEffortMax);
   }
   // The reference converts tools of any message before looking at the role.
   const json* tools = get(msg, "tools");
@@ -567,7 +638,7 @@ Status render_message(const RenderContext& rc, size_t index, std::string& out) {
   if (role_is(msg, "system")) {
     auto content = text_or_empty(item, "content");
     if (!content) return content.status();
-    out += *content;
+    out.content(*content);
     V4RT_RETURN_IF_ERROR(append_tools_and_format(item, out));
   } else if (role_is(msg, "developer")) {
     const json* content = get(msg, "content");
@@ -575,21 +646,21 @@ Status render_message(const RenderContext& rc, size_t index, std::string& out) {
       return error("invalid_message", describe(item) + ": a developer message needs non-empty \"content\"");
     }
     if (!content->is_string()) return error("invalid_message", describe(item) + ": \"content\" must be a string");
-    out += tok::kUser;
-    out += content->get_ref<const std::string&>();
+    out.structure(tok::kUser);
+    out.content(content->get_ref<const std::string&>());
     V4RT_RETURN_IF_ERROR(append_tools_and_format(item, out));
   } else if (role_is(msg, "user")) {
     auto body = render_user_body(item);
     if (!body) return body.status();
-    out += tok::kUser;
-    out += *body;
+    out.structure(tok::kUser);
+    out.append(*body);
   } else if (role_is(msg, "latest_reminder")) {
     const json* content = get(msg, "content");
     if (content == nullptr || !content->is_string()) {
       return error("invalid_message", describe(item) + ": a latest_reminder message needs string \"content\"");
     }
-    out += tok::kLatestReminder;
-    out += content->get_ref<const std::string&>();
+    out.structure(tok::kLatestReminder);
+    out.content(content->get_ref<const std::string&>());
   } else if (role_is(msg, "assistant")) {
     V4RT_RETURN_IF_ERROR(render_assistant(rc, index, out));
   } else {
@@ -619,14 +690,14 @@ Status render_message(const RenderContext& rc, size_t index, std::string& out) {
                                        " is not one of action, query, authority, domain, title, read_url");
     }
     if (token == tok::kAction) {
-      out += tok::kAssistant;
-      out += thinking ? tok::kThinkStart : tok::kThinkEnd;
+      out.structure(tok::kAssistant);
+      out.structure(thinking ? tok::kThinkStart : tok::kThinkEnd);
     }
-    out += token;
+    out.structure(token);
   } else if (role_is(msg, "user") || role_is(msg, "developer")) {
-    out += tok::kAssistant;
+    out.structure(tok::kAssistant);
     const bool open_thinking = thinking && (!rc.drop_thinking || static_cast<long>(index) >= rc.last_user);
-    out += open_thinking ? tok::kThinkStart : tok::kThinkEnd;
+    out.structure(open_thinking ? tok::kThinkStart : tok::kThinkEnd);
   }
   return Status::Ok();
 }
@@ -663,7 +734,7 @@ bool nests_deeper_than(const json& value, int limit) {
 
 constexpr int kMaxNesting = 256;
 
-Result<std::string> render_impl(const json& messages, const ChatOptions& options, const json* context) {
+Result<RenderedPrompt> render_impl(const json& messages, const ChatOptions& options, const json* context) {
   if (!messages.is_array()) return error("invalid_request", "\"messages\" must be a JSON array of message objects");
   if (nests_deeper_than(messages, kMaxNesting) || (context != nullptr && nests_deeper_than(*context, kMaxNesting))) {
     return error("invalid_request", "messages nest JSON deeper than 256 levels; flatten the tool schemas or arguments");
@@ -688,8 +759,8 @@ Result<std::string> render_impl(const json& messages, const ChatOptions& options
   full.insert(full.end(), fresh.begin(), fresh.end());
   V4RT_RETURN_IF_ERROR(sort_tool_results(full));
 
-  std::string prompt;
-  if (options.add_default_bos_token && ctx.empty()) prompt += tok::kBos;
+  PromptBuilder prompt;
+  if (options.add_default_bos_token && ctx.empty()) prompt.structure(tok::kBos);
 
   bool drop = options.drop_thinking;
   for (const Item& item : full) {
@@ -709,7 +780,7 @@ Result<std::string> render_impl(const json& messages, const ChatOptions& options
   for (long idx = 0; idx < num_to_render; ++idx) {
     V4RT_RETURN_IF_ERROR(render_message(rc, static_cast<size_t>(idx + context_len), prompt));
   }
-  return prompt;
+  return prompt.take();
 }
 
 }  // namespace
@@ -747,7 +818,8 @@ Result<ChatOptions> ChatOptions::from_json(const json& options) {
   return o;
 }
 
-Result<std::string> ChatEncoder::render(const json& messages, const ChatOptions& options, const json* context) const {
+Result<RenderedPrompt> ChatEncoder::render_prompt(const json& messages, const ChatOptions& options,
+                                                  const json* context) const {
   try {
     return render_impl(messages, options, context);
   } catch (const json::exception& e) {  // a bug here, never bad input: report, don't throw
@@ -755,7 +827,19 @@ Result<std::string> ChatEncoder::render(const json& messages, const ChatOptions&
   }
 }
 
+Result<std::string> ChatEncoder::render(const json& messages, const ChatOptions& options, const json* context) const {
+  auto prompt = render_prompt(messages, options, context);
+  if (!prompt) return prompt.status();
+  return std::move(prompt->text);
+}
+
 Result<std::string> ChatEncoder::render_request(const json& request) const {
+  auto prompt = render_request_prompt(request);
+  if (!prompt) return prompt.status();
+  return std::move(prompt->text);
+}
+
+Result<RenderedPrompt> ChatEncoder::render_request_prompt(const json& request) const {
   if (!request.is_object()) return error("invalid_request", "a render request must be a JSON object");
   if (nests_deeper_than(request, kMaxNesting + 2)) {
     return error("invalid_request", "the request nests JSON deeper than 256 levels; flatten it");
@@ -769,12 +853,12 @@ Result<std::string> ChatEncoder::render_request(const json& request) const {
   if (!options) return options.status();
   const json* context = options_json != nullptr ? get(*options_json, "context") : nullptr;
   const json* tools = get(request, "tools");
-  if (is_null(tools)) return render(*messages, *options, context);
+  if (is_null(tools)) return render_prompt(*messages, *options, context);
   if (messages->empty()) return error("invalid_request", "\"tools\" given but \"messages\" is empty; add a system message");
   if (!(*messages)[0].is_object()) return error("invalid_message", "messages[0] must be an object");
   json with_tools = *messages;
   with_tools[0]["tools"] = *tools;
-  return render(with_tools, *options, context);
+  return render_prompt(with_tools, *options, context);
 }
 
 std::string_view chat_error_category(const Status& status) {

@@ -43,6 +43,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "parsers/rendered_prompt.h"
 #include "runtime/base/status.h"
 
 namespace v4rt::parsers {
@@ -74,11 +75,17 @@ class ChatEncoder {
   // reasoning dropping, BOS, effort paragraph) but is not itself rendered.
   Result<std::string> render(const nlohmann::ordered_json& messages, const ChatOptions& options,
                              const nlohmann::ordered_json* context = nullptr) const;
+  // The same text, with the byte ranges the encoder wrote itself (its
+  // structure: role tokens, BOS/EOS, think tags, DSML framing, templates);
+  // the rest is content, to be tokenized literally (rendered_prompt.h).
+  Result<RenderedPrompt> render_prompt(const nlohmann::ordered_json& messages, const ChatOptions& options,
+                                       const nlohmann::ordered_json* context = nullptr) const;
 
   // One record of golden render.jsonl / `v4rt chat render` input:
   // {"messages": [...], "tools": [...] | null, "options": {..., "context": [...] | null}}.
   // A non-null "tools" is stored as the "tools" key of messages[0] first.
   Result<std::string> render_request(const nlohmann::ordered_json& request) const;
+  Result<RenderedPrompt> render_request_prompt(const nlohmann::ordered_json& request) const;
 };
 
 // The category at the start of an encoder error message ("unknown_role"),

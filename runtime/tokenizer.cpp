@@ -270,9 +270,11 @@ void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std:
   }
 }
 
-void Tokenizer::encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path) const {
+void Tokenizer::encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path,
+                            const std::span<const ByteRange>* structure) const {
   std::vector<TextSpan> spans;
-  added_.split(text, spans);
+  if (structure == nullptr) added_.split(text, spans);
+  else added_.split_within(text, *structure, spans);
   std::optional<PieceCache> cache;
   if (text.size() >= kCacheMinText) cache.emplace();
   for (const TextSpan& sp : spans) {
@@ -295,6 +297,17 @@ void Tokenizer::encode(std::string_view text, std::vector<int32_t>& out) const {
 std::vector<int32_t> Tokenizer::encode_without_fast_path(std::string_view text) const {
   std::vector<int32_t> out;
   encode_impl(text, out, PreTokenizer::Path::kRegexOnly);
+  return out;
+}
+
+std::vector<int32_t> Tokenizer::encode_literal(std::string_view text) const {
+  return encode_structured(text, {});
+}
+
+std::vector<int32_t> Tokenizer::encode_structured(std::string_view text, std::span<const ByteRange> structure) const {
+  std::vector<int32_t> out;
+  out.reserve(text.size() / 3 + 4);
+  encode_impl(text, out, PreTokenizer::Path::kFast, &structure);
   return out;
 }
 

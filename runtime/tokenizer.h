@@ -1,9 +1,12 @@
 // Tokenizer: a Hugging Face tokenizer.json (byte-level BPE, Split/ByteLevel
 // pre-tokenizers, added tokens, ByteLevel decoder) that encodes and decodes as
 // the Rust `tokenizers` engine does, checked id for id against it
-// (tests/runtime/tokenizer_parity_test.cpp). Special tokens written in the text
-// are matched as added tokens; nothing is added around the text (HF's
-// add_special_tokens=false). docs/tokenizer.md has the details.
+// (tests/runtime/tokenizer_parity_test.cpp). encode() matches special tokens
+// written in the text as added tokens; nothing is added around the text (HF's
+// add_special_tokens=false). encode_literal() and encode_structured() are for
+// text that is not ours (tool results, files, documents, the user's task):
+// there special-token text is split into ordinary pieces, so it cannot forge
+// a turn. docs/tokenizer.md has the details.
 //
 // Invalid UTF-8 (HF cannot see it: its bindings take strings): every byte that
 // is not part of a well-formed UTF-8 sequence becomes a piece of its own and
@@ -56,6 +59,22 @@ class Tokenizer {
   // Same ids with the fast pre-tokenizer path off (tests: fast == slow).
   std::vector<int32_t> encode_without_fast_path(std::string_view text) const;
 
+  // Literal mode: no added token (special or not) is matched; its text is
+  // encoded as ordinary BPE pieces like any other bytes, so the result holds
+  // no added-token id and decode(encode_literal(x)) == x. Equals encode(x)
+  // when x contains no added-token text. Like HF's split_special_tokens=True,
+  // but for every added token: DeepSeek marks <｜User｜> and <｜Assistant｜>
+  // special=false, and HF's flag splits only special=true tokens.
+  std::vector<int32_t> encode_literal(std::string_view text) const;
+  // Added tokens are matched only inside `structure` (sorted, disjoint byte
+  // ranges of text: what the chat encoder wrote itself); the rest of the text
+  // is literal. The pre-tokenizer still sees the text between matched tokens
+  // whole, across range edges, so when every added token that encode(text)
+  // matches lies inside `structure` the ids equal encode(text): ordinary
+  // prompts keep their ids and cached prefixes. Requires (checked): ranges
+  // sorted, disjoint, within text.
+  std::vector<int32_t> encode_structured(std::string_view text, std::span<const ByteRange> structure) const;
+
   // The bytes the ids stand for (ByteLevel decoder; added tokens as their
   // text). Raw bytes: a prefix of a multi-byte character may end the result,
   // which a streaming caller completes with the next ids; HF's decode would
@@ -74,7 +93,9 @@ class Tokenizer {
 
  private:
   Tokenizer() = default;
-  void encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path) const;
+  // structure == nullptr: added tokens matched anywhere (encode()).
+  void encode_impl(std::string_view text, std::vector<int32_t>& out, PreTokenizer::Path path,
+                   const std::span<const ByteRange>* structure = nullptr) const;
   void encode_gap(std::string_view text, size_t begin, size_t end, std::vector<int32_t>& out,
                   PreTokenizer::Path path, PieceCache* cache) const;
 

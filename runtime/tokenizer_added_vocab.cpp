@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/base/check.h"
+
 namespace v4rt::runtime {
 namespace {
 
@@ -192,6 +194,37 @@ void AddedVocab::split(std::string_view text, std::vector<TextSpan>& out) const 
     // normalized tokens are matched in the gap as it is.
     find(normalized_trie_, text.substr(sp.begin, sp.end - sp.begin), sp.begin, out);
   }
+}
+
+void AddedVocab::split_within(std::string_view text, std::span<const ByteRange> where,
+                              std::vector<TextSpan>& out) const {
+  auto gap = [&out](size_t begin, size_t end) {
+    if (begin >= end) return;
+    if (!out.empty() && out.back().token < 0 && out.back().end == begin) out.back().end = end;
+    else out.push_back({begin, end, -1});
+  };
+  // Ranges that touch are one range: a token may span their common edge.
+  std::vector<ByteRange> merged;
+  for (const ByteRange& r : where) {
+    check(r.begin <= r.end && r.end <= text.size() && (merged.empty() || r.begin >= merged.back().end),
+          "split_within: ranges must be sorted, disjoint and inside the text");
+    if (r.begin == r.end) continue;
+    if (!merged.empty() && merged.back().end == r.begin) merged.back().end = r.end;
+    else merged.push_back(r);
+  }
+  std::vector<TextSpan> inner;
+  size_t pos = 0;
+  for (const ByteRange& r : merged) {
+    gap(pos, r.begin);
+    inner.clear();
+    split(text.substr(r.begin, r.end - r.begin), inner);
+    for (const TextSpan& sp : inner) {
+      if (sp.token >= 0) out.push_back({r.begin + sp.begin, r.begin + sp.end, sp.token});
+      else gap(r.begin + sp.begin, r.begin + sp.end);
+    }
+    pos = r.end;
+  }
+  gap(pos, text.size());
 }
 
 }  // namespace v4rt::runtime

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,12 @@ struct TextSpan {
   int32_t token = -1;
 };
 
+// A byte range [begin, end) of a text.
+struct ByteRange {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
 class AddedVocab {
  public:
   // Adds a token with a fixed id (replacing nothing: returns false if the
@@ -46,6 +53,13 @@ class AddedVocab {
 
   // Cuts text into added tokens and gaps, in order; gaps are never empty.
   void split(std::string_view text, std::vector<TextSpan>& out) const;
+  // The same, but added tokens are looked for only inside `where` (sorted,
+  // disjoint ranges of text); a token is never matched across a range's
+  // edge (ranges that touch count as one). Everything else is gap, and
+  // neighbouring gaps are one span, so the pre-tokenizer sees the text
+  // between matched tokens whole, as split() would give it.
+  // Requires (checked): ranges sorted, disjoint, within text.
+  void split_within(std::string_view text, std::span<const ByteRange> where, std::vector<TextSpan>& out) const;
 
   const AddedToken* by_id(int32_t id) const;
   std::optional<int32_t> id_of(std::string_view content) const;

@@ -7,7 +7,10 @@
 // "add_default_bos_token", "context"}}. JSON Lines out, one per request:
 // {"prompt": "..."} or {"error": "<category>", "message": "..."} ("name" is
 // copied first when the request has one). With --text the prompt itself is
-// written (requests separated by nothing: meant for one request).
+// written (requests separated by nothing: meant for one request). With
+// --tokens each line also has "tokens": the ids the local engine is fed for
+// that prompt (special tokens only where the encoder put them; special-token
+// text inside messages, tool results and schemas as ordinary pieces).
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -19,7 +22,10 @@
 
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
+#include "agents/cli/tokenizer_choice.h"
+#include "agents/local_backend.h"
 #include "parsers/chat_encoder.h"
+#include "parsers/special_tokens.h"
 
 namespace v4rt::cli {
 namespace {
@@ -41,7 +47,8 @@ std::string dump_line(const ojson& j) {
 }
 
 int cmd_chat_render(int argc, char** argv) {
-  bool text = false;
+  bool text = false, tokens = false, v4 = false;
+  std::string tokenizer_path, model_dir;
   FlagSet flags("v4rt chat render [flags] [FILE|-]",
                 "Render conversations to the exact DeepSeek-V4 prompt text, as the reference encoder "
                 "(encoding_dsv4.py encode_messages) does. Reads JSON Lines (FILE, or stdin when absent or "
@@ -49,10 +56,18 @@ int cmd_chat_render(int argc, char** argv) {
                 "\"chat\"|\"thinking\", \"reasoning_effort\": null|\"low\"|\"high\"|\"max\", "
                 "\"drop_thinking\": bool, \"add_default_bos_token\": bool, \"context\": [...]|null}}. "
                 "Writes one JSON line per request: {\"prompt\": \"...\"} or {\"error\": \"<category>\", "
-                "\"message\": \"...\"}. Exit 0 when every request rendered, 1 when any failed.",
+                "\"message\": \"...\"}. With --tokens the line also has \"tokens\": the ids a local model is fed "
+                "for the prompt, BOS first: special tokens (<\uFF5CUser\uFF5C>, </think>, ...) only where the encoder "
+                "wrote them; the same text inside a message, tool result or schema is encoded as ordinary pieces, "
+                "so it cannot forge a turn. Tokenizer as for 'v4rt tokenize'. Exit 0 when every request rendered, "
+                "1 when any failed.",
                 "echo '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"thinking_mode\":"
                 "\"thinking\"}}' | v4rt chat render --text");
   flags.add_bool("text", &text, "write the prompt text itself instead of a JSON line");
+  flags.add_bool("tokens", &tokens, "add \"tokens\": the prompt's token ids as the local engine sees them");
+  flags.add_string("tokenizer", &tokenizer_path, "with --tokens: tokenizer.json to use", "PATH");
+  flags.add_string("model", &model_dir, "with --tokens: model directory whose tokenizer to use", "DIR");
+  flags.add_bool("v4", &v4, "with --tokens: add the DeepSeek-V4 special tokens (implied by a V4 --model)");
   if (Status s = flags.parse(argc, argv); !s.ok()) return report(s, "v4rt chat render --help");
   if (flags.help_requested()) {
     std::fputs(flags.help().c_str(), stdout);
@@ -60,6 +75,17 @@ int cmd_chat_render(int argc, char** argv) {
   }
   if (flags.positional().size() > 1) {
     return report(Status::InvalidArgument("chat render takes one input file (or '-')"), "v4rt chat render --help");
+  }
+  if (tokens && text) {
+    return report(Status::InvalidArgument("--tokens writes JSON lines; drop --text"), "v4rt chat render --help");
+  }
+  std::unique_ptr<runtime::Tokenizer> tokenizer;
+  int32_t bos_id = parsers::tokens::kBosId;
+  if (tokens) {
+    auto loaded = load_chosen_tokenizer(tokenizer_path, model_dir, &v4);
+    if (!loaded) return report(loaded.status(), "v4rt chat render --help");
+    tokenizer = std::move(*loaded);
+    if (auto id = tokenizer->token_id(parsers::tokens::kBos)) bos_id = *id;
   }
   std::string path = flags.positional().empty() ? "-" : flags.positional()[0];
   std::ifstream file;
@@ -84,13 +110,16 @@ int cmd_chat_render(int argc, char** argv) {
       out["message"] = std::string("line ") + std::to_string(line_no) + ": not valid JSON; give one JSON object per line";
     } else {
       if (request.is_object() && request.contains("name")) out["name"] = request["name"];
-      auto prompt = encoder.render_request(request);
+      auto prompt = encoder.render_request_prompt(request);
       if (prompt.ok() && text) {
-        std::fwrite(prompt->data(), 1, prompt->size(), stdout);
+        std::fwrite(prompt->text.data(), 1, prompt->text.size(), stdout);
         continue;
       }
       if (prompt.ok()) {
-        out["prompt"] = std::move(*prompt);
+        std::vector<int32_t> ids;
+        if (tokenizer) ids = agents::prompt_token_ids(*tokenizer, *prompt, bos_id);
+        out["prompt"] = std::move(prompt->text);
+        if (tokenizer) out["tokens"] = std::move(ids);
       } else {
         out["error"] = std::string(parsers::chat_error_category(prompt.status()));
         out["message"] = prompt.status().message();

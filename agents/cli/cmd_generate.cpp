@@ -88,7 +88,9 @@ int cmd_generate(int argc, char** argv) {
                 "(prompt, reused from the store, prefilled, generated) and timings. The longest prefix already in the "
                 "session store is restored instead of recomputed. --session NAME continues a named session: the "
                 "prompt is only the text that FOLLOWS the session so far (never the whole text again). "
-                "--max-tokens 0 prefills and saves without generating.",
+                "--max-tokens 0 prefills and saves without generating. The prompt is raw: special-token text in it "
+                "(<\uFF5CUser\uFF5C>, </think>, ...) is encoded as special tokens, so never paste untrusted text into it "
+                "(v4rt code encodes files, tool results and the task literally).",
                 "v4rt generate --model /tmp/v4-small --prompt 'Once upon a time' --max-tokens 64 --temperature 0");
   GenerateFlags g;
   std::string prompt, prompt_file;

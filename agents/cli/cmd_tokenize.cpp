@@ -16,6 +16,7 @@
 
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
+#include "agents/cli/tokenizer_choice.h"
 #include "runtime/tokenizer.h"
 
 namespace v4rt::cli {
@@ -23,23 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-constexpr const char* kEnvTokenizer = "V4RT_TOKENIZER";
-constexpr const char* kDefaultRelative = "data/tokenizer/deepseek-v3/tokenizer.json";
-
-// The default tokenizer: $V4RT_TOKENIZER, else data/tokenizer/deepseek-v3/
-// tokenizer.json of the checkout the binary was built in (build dirs sit one
-// or two levels below it). Empty if none exists.
-fs::path default_tokenizer() {
-  if (const char* env = std::getenv(kEnvTokenizer); env && *env) return env;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const fs::path bin = exe.parent_path();
-  for (const fs::path& root : {bin.parent_path(), bin.parent_path().parent_path(), bin})
-    if (fs::exists(root / kDefaultRelative, ec)) return root / kDefaultRelative;
-  return {};
-}
 
 void write_ids(const std::vector<int32_t>& ids, std::string& line) {
   line = "{\"ids\":[";
@@ -59,12 +43,14 @@ int bad_line(size_t n, const std::string& why) {
 
 int cmd_tokenize(int argc, char** argv) {
   std::string tokenizer_path, model_dir;
-  bool decode = false, skip_special = false, v4 = false;
+  bool decode = false, skip_special = false, v4 = false, literal = false;
   FlagSet flags(
-      "v4rt tokenize [--tokenizer PATH | --model DIR] [--decode]",
+      "v4rt tokenize [--tokenizer PATH | --model DIR] [--decode | --literal]",
       "Tokenize JSON Lines from stdin: each {\"text\": S} becomes {\"ids\": [...]} on stdout; with --decode each "
       "{\"ids\": [...]} becomes {\"text\": S}. Special tokens written in the text (e.g. <\uFF5CUser\uFF5C>) are "
-      "encoded as their ids; no BOS is added.\n\nWhich tokenizer.json: --tokenizer PATH if given; else with --model "
+      "encoded as their ids; no BOS is added. With --literal they are not: special-token text is encoded as "
+      "ordinary pieces (the bytes as written), as v4rt encodes text from files, tools and the task in a chat "
+      "prompt.\n\nWhich tokenizer.json: --tokenizer PATH if given; else with --model "
       "DIR, DIR/tokenizer.json if present; else the default, which is $V4RT_TOKENIZER, or "
       "data/tokenizer/deepseek-v3/tokenizer.json of the checkout the binary was built in (fetched by "
       "scripts/setup.sh). When DIR/config.json is a DeepSeek-V4 config (it has compress_ratios), or with --v4, "
@@ -77,32 +63,26 @@ int cmd_tokenize(int argc, char** argv) {
   flags.add_bool("decode", &decode, "read {\"ids\": [...]} lines and write {\"text\": S} lines");
   flags.add_bool("skip-special", &skip_special, "with --decode: leave special tokens (BOS, EOS, ...) out of the text");
   flags.add_bool("v4", &v4, "add the DeepSeek-V4 special tokens (implied by a V4 --model)");
+  flags.add_bool("literal", &literal,
+                 "encode special-token text (<\uFF5CUser\uFF5C>, </think>, ...) as ordinary pieces, not as special ids");
   if (Status s = flags.parse(argc, argv); !s.ok()) return report(s, "v4rt tokenize --help");
   if (flags.help_requested()) {
     std::fputs(flags.help().c_str(), stdout);
     std::printf("\nenvironment:\n  %s  default tokenizer.json (see above)\n", kEnvTokenizer);
     return 0;
   }
+  if (literal && decode)
+    return report(Status::InvalidArgument("--literal applies to encoding; drop it with --decode"), "v4rt tokenize --help");
   if (!flags.positional().empty())
     return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] +
                                           "': input comes from stdin"), "v4rt tokenize --help");
 
-  fs::path path = tokenizer_path;
-  if (!model_dir.empty()) {
-    Result<runtime::TokenizerSource> src =
-        runtime::locate_tokenizer(model_dir, path.empty() ? default_tokenizer() : fs::path());
-    if (!src) return report(src.status());
-    if (path.empty()) path = src->path;
-    v4 = v4 || src->add_v4_specials;
+  Result<std::unique_ptr<runtime::Tokenizer>> tok = load_chosen_tokenizer(tokenizer_path, model_dir, &v4);
+  if (!tok) {
+    if (tok.status().is_invalid_argument() && tokenizer_path.empty() && model_dir.empty())
+      return report(tok.status(), "v4rt tokenize --help");
+    return report(tok.status());
   }
-  if (path.empty()) path = default_tokenizer();
-  if (path.empty())
-    return report(Status::InvalidArgument(std::string("no tokenizer: pass --tokenizer PATH or --model DIR, set ") +
-                                          kEnvTokenizer + ", or run scripts/setup.sh to fetch the default"),
-                  "v4rt tokenize --help");
-
-  Result<std::unique_ptr<runtime::Tokenizer>> tok = runtime::Tokenizer::load(path, v4);
-  if (!tok) return report(tok.status());
 
   std::ios::sync_with_stdio(false);
   std::string line, out;
@@ -117,7 +97,9 @@ int cmd_tokenize(int argc, char** argv) {
       if (!j.contains("text") || !j["text"].is_string())
         return bad_line(n, "expected {\"text\": string} (use --decode for {\"ids\": [...]})");
       ids.clear();
-      (*tok)->encode(j["text"].get_ref<const std::string&>(), ids);
+      const std::string& text = j["text"].get_ref<const std::string&>();
+      if (literal) ids = (*tok)->encode_literal(text);
+      else (*tok)->encode(text, ids);
       write_ids(ids, out);
     } else {
       if (!j.contains("ids") || !j["ids"].is_array())

@@ -2,7 +2,9 @@
 // uses. Input: one render request as in golden render.jsonl
 // ({"messages", "tools", "options"}), or any bytes.
 // Checks, besides ASan/UBSan: no exception escapes, no kInternal status (that
-// would be a bug, not bad input), and py_json dumps/loads round-trips.
+// would be a bug, not bad input), py_json dumps/loads round-trips, and
+// render_request_prompt gives render_request's bytes with well-formed
+// structure ranges.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -38,6 +40,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   v4rt::parsers::ChatEncoder encoder;
   auto prompt = encoder.render_request(request);
   require(prompt.ok() || prompt.status().code() != v4rt::Status::Code::kInternal);
+  // render_request_prompt: the same bytes (or the same failure) and
+  // well-formed structure ranges (sorted, non-empty, never touching).
+  auto structured = encoder.render_request_prompt(request);
+  require(structured.ok() == prompt.ok());
+  if (structured.ok()) {
+    require(structured->text == *prompt);
+    size_t last_end = 0;
+    for (size_t i = 0; i < structured->structure.size(); ++i) {
+      const v4rt::parsers::PromptRange& r = structured->structure[i];
+      require(r.begin < r.end && r.end <= structured->text.size());
+      require(i == 0 || r.begin > last_end);
+      last_end = r.end;
+    }
+  }
   if (request.is_object() && request.contains("messages")) {
     // Every option combination over the same messages.
     for (const char* mode : {"chat", "thinking"}) {

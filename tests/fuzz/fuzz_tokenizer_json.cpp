@@ -1,7 +1,9 @@
 // libFuzzer target: tokenizer.json loading and encoding of arbitrary bytes.
 // Input "T<text>": <text> is encoded by a small built-in byte-level tokenizer
 // with DeepSeek's pre-tokenizer and a few added tokens; decode(encode(x)) must
-// give x back and the ASCII fast path must agree with the regex path.
+// give x back and the ASCII fast path must agree with the regex path; literal
+// and structured encoding hold their invariants (no added id in literal mode,
+// whole-text structure == encode, bytes back).
 // Any other input: "<json>\0<text>", the JSON loaded as a tokenizer.json
 // (errors are fine; crashes are not) and, if it loads, <text> encoded and decoded.
 #include <cstdint>
@@ -62,6 +64,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::vector<int32_t> ids = builtin->encode(text);
     if (builtin->decode(ids) != text) std::abort();
     if (builtin->encode_without_fast_path(text) != ids) std::abort();
+    // Literal mode: no added-token id (300, 301), the same bytes back.
+    const std::vector<int32_t> literal = builtin->encode_literal(text);
+    for (int32_t id : literal)
+      if (id >= 300) std::abort();
+    if (builtin->decode(literal) != text) std::abort();
+    // Structured: the whole text as structure is encode(); cut into pieces
+    // that touch, too (touching ranges are one).
+    const v4rt::runtime::ByteRange whole[] = {{0, text.size()}};
+    if (builtin->encode_structured(text, whole) != ids) std::abort();
+    const size_t cut = text.size() / 3;
+    const v4rt::runtime::ByteRange halves[] = {{0, cut}, {cut, text.size()}};
+    if (builtin->encode_structured(text, halves) != ids) std::abort();
+    // Only the first third as structure: still the same bytes back.
+    const v4rt::runtime::ByteRange head[] = {{0, cut}};
+    if (builtin->decode(builtin->encode_structured(text, head)) != text) std::abort();
     return 0;
   }
   const size_t nul = in.find('\0');
