@@ -316,6 +316,7 @@ class ApplyPatchTool : public Tool {
           return Status::InvalidArgument("apply_patch: the patch changes " + plan[i].display +
                                          " more than once; put all its hunks under one file header. Nothing was "
                                          "changed.");
+    if (ctx.stop.stop_requested()) return Status::Cancelled("apply_patch cancelled; nothing was changed");
     // 2. Stage: open every directory (creating missing ones) and write every
     // new content to a temporary file beside its target.
     for (Change& c : plan) {
@@ -324,6 +325,10 @@ class ApplyPatchTool : public Tool {
         rollback(ws, plan);
         return restated(st, "apply_patch: " + st.message() + ". Nothing was changed.");
       }
+    }
+    if (ctx.stop.stop_requested()) {
+      rollback(ws, plan);
+      return Status::Cancelled("apply_patch cancelled; nothing was changed");
     }
     // 3. Commit: rename each temporary file into place, unlink each deletion.
     // A failing step undoes the steps before it.

@@ -304,5 +304,59 @@ TEST_F(AttackFilesE2E, PlantedFifoDoesNotHangTheTools) {
   EXPECT_LT(s, 30.0);
 }
 
+// The same attacks by a v4rt running as an ordinary user (uid 65534) who owns
+// the workspace and the canaries, so that only v4rt stands between the model
+// and the canaries (as root the kernel would not stop anything either).
+TEST_F(AttackFilesE2E, UnprivilegedUserIsContainedToo) {
+  if (::geteuid() != 0) GTEST_SKIP() << "not root: cannot switch to uid 65534 (the other tests ran as this user)";
+  if (run_command("command -v setpriv").exit_code != 0) GTEST_SKIP() << "setpriv is not installed";
+  make_git_repo(repo_, {{"a.txt", "one\n"}, {"box/secret.txt", "inside\n"}});
+  fs::create_symlink(outside_ / "canary.txt", repo_ / "out_link");
+  fs::create_directory_symlink(outside_, repo_ / "out_dir");
+  fs::create_directory_symlink(outside_, repo_ / "swap");
+  fs::create_directories(state_);
+  std::vector<Call> calls = {
+      {"write", {{"path", "out_link"}, {"content", "pwned"}}},
+      {"write", {{"path", "out_dir/canary.txt"}, {"content", "pwned"}}},
+      {"edit", {{"path", "out_dir/canary.txt"}, {"old", "canary"}, {"new", "pwned"}}},
+      {"apply_patch", {{"patch", "--- a/out_dir/canary.txt\n+++ b/out_dir/canary.txt\n@@ -1 +1 @@\n-canary\n+pwned\n"}}},
+      {"write", {{"path", ".git/hooks/pre-commit"}, {"content", "x"}}},
+      {"read", {{"path", "out_dir/secret.txt"}}},
+  };
+  const size_t n_direct = calls.size();
+  for (int i = 0; i < 60; ++i)
+    calls.push_back({"write", {{"path", std::string(i % 2 ? "box" : "swap") + "/f" + std::to_string(i) + ".txt"},
+                               {"content", "x\n"}}});
+  write_replay(replay_, {turn("", "", calls), turn("", "done")});
+  ::chmod(dir_.path().c_str(), 0755);
+  ASSERT_EQ(run_command("chown -R 65534:65534 " + shell_quote(repo_.string()) + " " + shell_quote(state_.string()) + " " +
+                        shell_quote(outside_.string()))
+                .exit_code,
+            0);
+  std::atomic<bool> stop{false};
+  std::string box = (repo_ / "box").string(), swap = (repo_ / "swap").string();
+  std::thread swapper([&] {
+    while (!stop.load()) ::renameat2(AT_FDCWD, box.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+  });
+  auto r = run_command("setpriv --reuid=65534 --regid=65534 --clear-groups " + shell_quote(v4rt_binary().string()) +
+                       " code -p " + shell_quote("attack") + " --backend " + shell_quote("replay:" + replay_.string()) +
+                       " --workspace " + shell_quote(repo_.string()) + " --state-dir " + shell_quote(state_.string()) +
+                       " --output-format stream-json");
+  stop = true;
+  swapper.join();
+  if (fs::is_symlink(repo_ / "box")) {
+    ASSERT_EQ(::renameat2(AT_FDCWD, box.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE), 0);
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto results = of_type(events(r.out), "tool_result");
+  ASSERT_EQ(results.size(), calls.size());
+  for (size_t i = 0; i < n_direct; ++i) {
+    EXPECT_TRUE(err(results[i])) << results[i].dump();
+    EXPECT_EQ(out(results[i]).find("TOP SECRET"), std::string::npos) << results[i].dump();
+  }
+  expect_outside_untouched();
+  EXPECT_FALSE(fs::exists(repo_ / ".git" / "hooks" / "pre-commit"));
+}
+
 }  // namespace
 }  // namespace v4rt::testing::code
