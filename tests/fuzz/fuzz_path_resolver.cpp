@@ -53,6 +53,12 @@ struct Fixture {
     fast = std::make_unique<Workspace>(std::move(*a));
     walk = std::make_unique<Workspace>(std::move(*b));
   }
+  ~Fixture() {  // runs at a normal exit (the ctest replay): leave no temporary tree behind
+    fast.reset();
+    walk.reset();
+    std::error_code ec;
+    fs::remove_all(base, ec);
+  }
 };
 
 Fixture& fixture() {
