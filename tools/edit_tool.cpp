@@ -72,15 +72,15 @@ class EditTool : public Tool {
     if (!path) return path.status();
     auto repl = arg_string(args, "edit", "new");
     if (!repl) return repl.status();
-    auto abs = ctx.workspace->resolve(*path);
-    if (!abs) return abs.status();
-    auto text = read_text_file(*abs, *path);
-    if (!text) return text.status();
+    auto file = read_text_file_for_edit(*ctx.workspace, *path, ctx.may_read);
+    if (!file) return file.status();
+    const std::filesystem::path abs = ctx.workspace->root() / file->rel;  // file memory key
+    const std::string* text = &file->text;
     bool by_lines = args.is_object() && (args.contains("start_line") || args.contains("end_line"));
     if (by_lines && args.contains("old"))
       return Status::InvalidArgument("edit: give either old or start_line/end_line, not both");
-    return by_lines ? edit_lines(args, *path, *abs, *text, *repl, ctx)
-                    : edit_text(args, *path, *abs, *text, *repl, ctx);
+    return by_lines ? edit_lines(args, *path, abs, *text, *repl, ctx)
+                    : edit_text(args, *path, abs, *text, *repl, ctx);
   }
 
  private:
@@ -209,7 +209,8 @@ class EditTool : public Tool {
                             const std::vector<std::string>& new_lines, long delta, const std::string& what,
                             ToolContext& ctx) {
     bool known = ctx.memory && (b < a || ctx.memory->knows_range(abs, a, b));
-    V4RT_RETURN_IF_ERROR(write_text_file(abs, new_text, path));
+    auto written = write_text_file(*ctx.workspace, path, new_text);
+    if (!written) return written.status();
     long nb = static_cast<long>(b) + delta;
     std::vector<std::string> region;
     for (long l = static_cast<long>(a); l <= nb; ++l) region.push_back(new_lines[static_cast<size_t>(l - 1)]);

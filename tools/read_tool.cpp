@@ -43,14 +43,15 @@ class ReadTool : public Tool {
     if (!limit) return limit.status();
     if (*offset < 1) return Status::InvalidArgument("read: offset must be >= 1 (lines are numbered from 1)");
     if (*limit < 1) return Status::InvalidArgument("read: limit must be >= 1");
-    auto abs = ctx.workspace->resolve(*path);
-    if (!abs) return abs.status();
-    auto text = read_text_file(*abs, *path);
-    if (!text) return text.status();
-    std::vector<std::string> lines = split_lines(*text);
+    auto file = read_text_file(*ctx.workspace, *path, ctx.may_read);
+    if (!file) return file.status();
+    // File memory is keyed by the canonical path (a file read through an
+    // in-workspace symlink is the same file).
+    const std::filesystem::path abs = ctx.workspace->root() / file->rel;
+    std::vector<std::string> lines = split_lines(file->text);
     size_t n = lines.size();
     if (n == 0) {
-      if (ctx.memory) ctx.memory->know_all(*abs, {});
+      if (ctx.memory) ctx.memory->know_all(abs, {});
       return ToolOutput{*path + " is empty (0 lines)"};
     }
     size_t first = static_cast<size_t>(*offset);
@@ -74,7 +75,7 @@ class ReadTool : public Tool {
       // A cut line was not fully shown: it does not count as seen.
       if (ctx.memory) {
         if (cut) {
-          if (!shown.empty()) ctx.memory->saw(*abs, l - shown.size(), shown);
+          if (!shown.empty()) ctx.memory->saw(abs, l - shown.size(), shown);
           shown.clear();
         } else {
           shown.push_back(line);
@@ -82,7 +83,7 @@ class ReadTool : public Tool {
       }
     }
     size_t shown_last = l - 1;
-    if (ctx.memory && !shown.empty()) ctx.memory->saw(*abs, shown_last + 1 - shown.size(), shown);
+    if (ctx.memory && !shown.empty()) ctx.memory->saw(abs, shown_last + 1 - shown.size(), shown);
     if (shown_last < n)
       out += "[showing lines " + std::to_string(first) + "-" + std::to_string(shown_last) + " of " +
              std::to_string(n) + "; call read with offset=" + std::to_string(shown_last + 1) +

@@ -1,23 +1,23 @@
 // list{path?}, glob{pattern}, grep{pattern, path?, glob?}: finding files and
 // text in the workspace, .gitignore respected, binaries skipped.
+#include <fcntl.h>
 #include <oniguruma.h>
+#include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
+#include <chrono>
 #include <map>
 #include <mutex>
-#include <set>
-#include <sstream>
 
 #include "tools/builtin_tools.h"
+#include "tools/confined_fs.h"
+#include "tools/file_io.h"
 #include "tools/file_walker.h"
 #include "tools/glob_match.h"
 #include "tools/text_lines.h"
 #include "tools/workspace.h"
 
 namespace v4rt::tools {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -42,17 +42,22 @@ class ListTool : public Tool {
   Result<ToolOutput> invoke(const nlohmann::json& args, ToolContext& ctx) override {
     auto path = arg_string_or(args, "list", "path", ".");
     if (!path) return path.status();
-    auto abs = ctx.workspace->resolve(*path);
-    if (!abs) return abs.status();
-    std::error_code ec;
-    if (!fs::exists(*abs, ec)) return Status::NotFound("list: " + *path + " does not exist; list its parent");
-    if (!fs::is_directory(*abs, ec)) return Status::InvalidArgument("list: " + *path + " is a file; use read");
+    auto dir = open_beneath(*ctx.workspace, *path, O_PATH);
+    if (!dir) {
+      if (dir.status().code() == Status::Code::kNotFound)
+        return Status::NotFound("list: " + *path + " does not exist; list its parent");
+      return dir.status();
+    }
+    struct stat st {};
+    if (::fstat(dir->fd.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return Status::InvalidArgument("list: " + *path + " is a file; use read");
     WalkOptions wo;
     wo.stop = ctx.stop;
-    auto walked = walk_files(ctx.workspace->root(), *abs, wo);
+    wo.may_read = ctx.may_read;
+    auto walked = walk_files(*ctx.workspace, dir->rel, wo);
     if (!walked) return walked.status();
     // Immediate children: files directly here, and directories holding listed files.
-    std::string base = ctx.workspace->relative(*abs);
+    std::string base = dir->rel;
     std::string prefix = base == "." ? "" : base + "/";
     std::map<std::string, size_t> dirs;
     std::vector<std::string> files;
@@ -81,6 +86,9 @@ class ListTool : public Tool {
   ToolSpec spec_;
 };
 
+// glob's permission subject is its pattern, not a path: touched_paths() stays
+// the default (none), and path rules act through ctx.may_read, which every
+// file it reports has passed (the walker leaves refused files out).
 class GlobTool : public Tool {
  public:
   GlobTool() {
@@ -108,14 +116,12 @@ class GlobTool : public Tool {
       return Status::InvalidArgument("glob: '..' is not allowed; patterns are relative to the workspace root");
     WalkOptions wo;
     wo.stop = ctx.stop;
-    auto walked = walk_files(ctx.workspace->root(), ctx.workspace->root(), wo);
+    wo.may_read = ctx.may_read;
+    auto walked = walk_files(*ctx.workspace, ".", wo);
     if (!walked) return walked.status();
-    std::vector<std::pair<fs::file_time_type, std::string>> hits;
-    for (const auto& f : walked->files)
-      if (glob_match(pat, f)) {
-        std::error_code ec;
-        hits.emplace_back(fs::last_write_time(ctx.workspace->root() / f, ec), f);
-      }
+    std::vector<std::pair<int64_t, std::string>> hits;
+    for (size_t i = 0; i < walked->files.size(); ++i)
+      if (glob_match(pat, walked->files[i])) hits.emplace_back(walked->mtime_ns[i], walked->files[i]);
     std::sort(hits.begin(), hits.end(), [](const auto& x, const auto& y) {
       return x.first != y.first ? x.first > y.first : x.second < y.second;
     });
@@ -144,11 +150,26 @@ void init_oniguruma() {
   });
 }
 
-// RAII owner of a compiled Oniguruma regex (Perl syntax: \d, \w, \b, (?i) ...).
+// Bounds on one search of one line (hole 12: a pattern such as (a+)+$
+// backtracks exponentially). Oniguruma counts backtracking "retries"; at
+// these limits a search stops in well under 100 ms, and no ordinary pattern
+// comes near them on a line of a text file (they grow with the line only
+// linearly). A search that hits one fails the whole grep with a message.
+constexpr unsigned long kRetryLimitInMatch = 200000;   // per start position
+constexpr unsigned long kRetryLimitInSearch = 2000000; // per line, all start positions
+// Wall time for one grep call, checked between lines; past it grep stops and
+// says what it searched.
+constexpr auto kGrepTimeBudget = std::chrono::seconds(20);
+
+enum class SearchResult { kMatch, kNoMatch, kTooExpensive, kError };
+
+// RAII owner of a compiled Oniguruma regex (Perl syntax: \d, \w, \b, (?i) ...)
+// and of its match parameters (the retry limits). Not thread-safe: one per call.
 class Regex {
  public:
   Regex() = default;
   ~Regex() {
+    if (mp_) onig_free_match_param(mp_);
     if (re_) onig_free(re_);
   }
   Regex(const Regex&) = delete;
@@ -166,17 +187,29 @@ class Regex {
                                      reinterpret_cast<const char*>(msg) +
                                      "); escape special characters such as ( [ { with a backslash");
     }
+    mp_ = onig_new_match_param();
+    if (!mp_) return Status::ResourceExhausted("grep: out of memory for the regex match parameters");
+    onig_initialize_match_param(mp_);
+    onig_set_retry_limit_in_match_of_match_param(mp_, kRetryLimitInMatch);
+    onig_set_retry_limit_in_search_of_match_param(mp_, kRetryLimitInSearch);
     return Status::Ok();
   }
-  // Whether the pattern matches somewhere in [begin, end) (one line).
-  bool search(const char* begin, const char* end) const {
+  // Whether the pattern matches somewhere in [begin, end) (one line), within the limits.
+  SearchResult search(const char* begin, const char* end) const {
     const auto* b = reinterpret_cast<const OnigUChar*>(begin);
     const auto* e = reinterpret_cast<const OnigUChar*>(end);
-    return onig_search(re_, b, e, b, e, nullptr, ONIG_OPTION_NONE) >= 0;
+    int r = onig_search_with_param(re_, b, e, b, e, nullptr, ONIG_OPTION_NONE, mp_);
+    if (r >= 0) return SearchResult::kMatch;
+    if (r == ONIG_MISMATCH) return SearchResult::kNoMatch;
+    if (r == ONIGERR_RETRY_LIMIT_IN_MATCH_OVER || r == ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER ||
+        r == ONIGERR_MATCH_STACK_LIMIT_OVER)
+      return SearchResult::kTooExpensive;
+    return SearchResult::kError;
   }
 
  private:
   regex_t* re_ = nullptr;
+  OnigMatchParam* mp_ = nullptr;
 };
 
 class GrepTool : public Tool {
@@ -209,41 +242,65 @@ class GrepTool : public Tool {
     if (pattern->empty()) return Status::InvalidArgument("grep: pattern is empty");
     Regex re;
     V4RT_RETURN_IF_ERROR(re.compile(*pattern));
-    auto abs = ctx.workspace->resolve(*path);
-    if (!abs) return abs.status();
-    std::error_code ec;
-    if (!fs::exists(*abs, ec)) return Status::NotFound("grep: " + *path + " does not exist");
+    auto start = open_beneath(*ctx.workspace, *path, O_PATH);
+    if (!start) {
+      if (start.status().code() == Status::Code::kNotFound) return Status::NotFound("grep: " + *path + " does not exist");
+      return start.status();
+    }
+    struct stat sst {};
+    if (::fstat(start->fd.get(), &sst) == 0 && !S_ISDIR(sst.st_mode) && ctx.may_read && !ctx.may_read(start->rel))
+      return read_refused("grep: " + *path);  // asked for one file, and it is refused
     WalkOptions wo;
     wo.stop = ctx.stop;
-    auto walked = walk_files(ctx.workspace->root(), *abs, wo);
+    wo.may_read = ctx.may_read;
+    auto walked = walk_files(*ctx.workspace, start->rel, wo);
     if (!walked) return walked.status();
     std::string g = *glob;
     bool glob_has_slash = g.find('/') != std::string::npos;
     std::string out;
-    size_t matches = 0, files_hit = 0;
-    bool capped = false;
+    size_t matches = 0, files_hit = 0, files_searched = 0;
+    bool capped = false, out_of_time = false;
+    const auto deadline = std::chrono::steady_clock::now() + kGrepTimeBudget;
     for (const auto& rel : walked->files) {
       if (ctx.stop.stop_requested()) return Status::Cancelled("grep cancelled");
       if (!g.empty()) {
         std::string base = rel.substr(rel.rfind('/') == std::string::npos ? 0 : rel.rfind('/') + 1);
         if (!glob_match(g, glob_has_slash ? rel : base)) continue;
       }
-      fs::path fp = ctx.workspace->root() / rel;
-      if (fs::file_size(fp, ec) > (64u << 20) || ec) continue;
-      std::ifstream in(fp, std::ios::binary);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string text = ss.str();
+      // Through the confinement layer again: the walk's answer may be stale.
+      auto file = open_beneath(*ctx.workspace, rel, O_RDONLY | O_NONBLOCK);
+      if (!file) continue;
+      if (ctx.may_read && !ctx.may_read(file->rel)) continue;
+      struct stat st {};
+      if (::fstat(file->fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) continue;
+      auto content = read_all(file->fd.get(), rel);
+      if (!content) continue;
+      const std::string& text = *content;
       if (looks_binary(text)) continue;
+      ++files_searched;
       bool hit_file = false;
-      size_t line_no = 0, start = 0;
-      while (start <= text.size()) {
-        size_t nl = text.find('\n', start);
+      size_t line_no = 0, begin = 0;
+      while (begin <= text.size()) {
+        if (ctx.stop.stop_requested()) return Status::Cancelled("grep cancelled");
+        if (std::chrono::steady_clock::now() > deadline) {
+          out_of_time = true;
+          break;
+        }
+        size_t nl = text.find('\n', begin);
         size_t end = nl == std::string::npos ? text.size() : nl;
         ++line_no;
-        if (end > start || nl != std::string::npos) {
-          if (re.search(text.data() + start, text.data() + end)) {
-            std::string line = text.substr(start, end - start);
+        if (end > begin || nl != std::string::npos) {
+          SearchResult r = re.search(text.data() + begin, text.data() + end);
+          if (r == SearchResult::kTooExpensive)
+            return Status::ResourceExhausted(
+                "grep: pattern '" + *pattern + "' is too expensive (it backtracks without bound on " + rel + ":" +
+                std::to_string(line_no) +
+                "); simplify it: avoid nested or overlapping quantifiers such as (a+)+ or (a|a)*, or use a "
+                "literal string");
+          if (r == SearchResult::kError)
+            return Status::Internal("grep: the regex engine failed on " + rel + ":" + std::to_string(line_no));
+          if (r == SearchResult::kMatch) {
+            std::string line = text.substr(begin, end - begin);
             if (matches >= kMaxMatches) {
               capped = true;
               break;
@@ -255,12 +312,15 @@ class GrepTool : public Tool {
           }
         }
         if (nl == std::string::npos) break;
-        start = nl + 1;
+        begin = nl + 1;
       }
       if (hit_file) ++files_hit;
-      if (capped) break;
+      if (capped || out_of_time) break;
     }
-    if (matches == 0) return ToolOutput{"no matches for '" + *pattern + "'"};
+    if (out_of_time)
+      out += "[stopped after " + std::to_string(kGrepTimeBudget.count()) + " s, " + std::to_string(files_searched) +
+             " files searched; narrow the path or glob, or simplify the pattern]\n";
+    if (matches == 0 && !out_of_time) return ToolOutput{"no matches for '" + *pattern + "'"};
     if (capped)
       out += "[stopped after " + std::to_string(kMaxMatches) + " matches; narrow the pattern, path or glob]\n";
     return ToolOutput{out};

@@ -1,16 +1,69 @@
 #include "tools/workspace.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "tools/confined_fs.h"
+
 namespace v4rt::tools {
 
 namespace fs = std::filesystem;
 
-Result<Workspace> Workspace::open(const fs::path& root) {
+namespace {
+
+// Whether openat2 works here: absent kernels say ENOSYS, seccomp filters
+// (some container runtimes) EPERM or ENOSYS.
+bool probe_openat2(int root_fd) {
+  struct open_how how {};
+  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root_fd, ".", &how, sizeof how);
+  if (fd < 0) return false;
+  ::close(static_cast<int>(fd));
+  return true;
+}
+
+}  // namespace
+
+Workspace::Workspace(fs::path root, fs::path given_root, UniqueFd fd, bool use_openat2, WorkspaceOptions options)
+    : root_(std::move(root)),
+      given_root_(std::move(given_root)),
+      root_fd_(std::move(fd)),
+      use_openat2_(use_openat2),
+      options_(std::move(options)) {}
+
+Workspace::Workspace(const Workspace& o)
+    : root_(o.root_),
+      given_root_(o.given_root_),
+      root_fd_(o.root_fd_.dup()),
+      use_openat2_(o.use_openat2_),
+      options_(o.options_) {}
+
+Workspace& Workspace::operator=(const Workspace& o) {
+  if (this != &o) *this = Workspace(o);
+  return *this;
+}
+
+Result<Workspace> Workspace::open(const fs::path& root, WorkspaceOptions options) {
   std::error_code ec;
   fs::path canon = fs::canonical(root, ec);
-  if (ec || !fs::is_directory(canon, ec))
+  auto bad = [&] {
     return Status::InvalidArgument("workspace " + root.string() +
                                    ": not an existing directory; pass --workspace DIR or cd into the project");
-  return Workspace(canon);
+  };
+  if (ec) return bad();
+  // The root is the user's choice (trusted); from here on everything is
+  // relative to this fd, so renaming or replacing the path later changes nothing.
+  UniqueFd fd(::open(canon.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return bad();
+  fs::path given = fs::absolute(root, ec).lexically_normal();
+  if (!given.empty() && given.filename().empty()) given = given.parent_path();
+  bool use2 = !options.force_walk_fallback && probe_openat2(fd.get());
+  return Workspace(canon, given, std::move(fd), use2, std::move(options));
 }
 
 bool Workspace::contains(const fs::path& canonical) const {
@@ -23,47 +76,15 @@ bool Workspace::contains(const fs::path& canonical) const {
 
 std::string Workspace::relative(const fs::path& abs) const {
   if (abs == root_) return ".";
-  std::error_code ec;
   fs::path rel = abs.lexically_relative(root_);
   if (rel.empty()) return abs.string();
   return rel.generic_string();
 }
 
 Result<fs::path> Workspace::resolve(std::string_view user_path) const {
-  std::string p(user_path);
-  auto refuse = [&](const std::string& why) {
-    return Status::InvalidArgument("path '" + p + "' refused: " + why +
-                                   "; use a path relative to the workspace root " + root_.string());
-  };
-  if (p.find('\0') != std::string::npos) return refuse("it contains a NUL byte");
-  fs::path given = p.empty() ? fs::path(".") : fs::path(p);
-  for (const auto& part : given)
-    if (part == "..") return refuse("'..' components are not allowed");
-  fs::path abs = given.is_absolute() ? given : root_ / given;
-  abs = abs.lexically_normal();
-  if (!abs.empty() && abs.filename().empty()) abs = abs.parent_path();  // trailing '/'
-  // Canonicalise the longest existing prefix (following every symlink on the
-  // way), then re-append the part that does not exist yet.
-  fs::path existing = abs;
-  fs::path rest;
-  std::error_code ec;
-  while (!fs::exists(fs::symlink_status(existing, ec))) {
-    if (!existing.has_parent_path() || existing.parent_path() == existing) break;
-    rest = existing.filename() / rest;
-    existing = existing.parent_path();
-  }
-  fs::path canon = fs::canonical(existing, ec);
-  if (ec) {
-    // A dangling symlink: where it points decides.
-    if (fs::is_symlink(fs::symlink_status(existing, ec)))
-      return refuse("it is a symlink whose target does not exist");
-    return refuse("it cannot be resolved (" + ec.message() + ")");
-  }
-  if (!contains(canon)) return refuse("it resolves outside the workspace (to " + canon.string() + ")");
-  fs::path full = rest.empty() ? canon : (canon / rest).lexically_normal();
-  if (!full.empty() && full.filename().empty()) full = full.parent_path();
-  if (!contains(full)) return refuse("it resolves outside the workspace");
-  return full;
+  auto rel = resolve_beneath(*this, user_path);
+  if (!rel) return rel.status();
+  return *rel == "." ? root_ : root_ / *rel;
 }
 
 }  // namespace v4rt::tools

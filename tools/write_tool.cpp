@@ -17,7 +17,8 @@ class WriteTool : public Tool {
     spec_.subject_arg = "path";
     spec_.description =
         "Create a file, or replace all of an existing file, with the given content. Missing parent "
-        "directories are created. Prefer edit for changing part of an existing file.";
+        "directories are created. Prefer edit for changing part of an existing file. Symlinks are not "
+        "written through, and .git/ and .v4rt/ cannot be written.";
     spec_.parameters = {
         {"type", "object"},
         {"properties",
@@ -32,14 +33,11 @@ class WriteTool : public Tool {
     if (!path) return path.status();
     auto content = arg_string(args, "write", "content");
     if (!content) return content.status();
-    auto abs = ctx.workspace->resolve(*path);
-    if (!abs) return abs.status();
-    std::error_code ec;
-    bool existed = std::filesystem::exists(*abs, ec);
-    V4RT_RETURN_IF_ERROR(write_text_file(*abs, *content, *path));
+    auto written = write_text_file(*ctx.workspace, *path, *content);
+    if (!written) return written.status();
     auto lines = split_lines(*content);
-    if (ctx.memory) ctx.memory->know_all(*abs, lines);
-    return ToolOutput{std::string(existed ? "replaced " : "created ") + *path + " (" +
+    if (ctx.memory) ctx.memory->know_all(ctx.workspace->root() / written->rel, lines);
+    return ToolOutput{std::string(written->created ? "created " : "replaced ") + *path + " (" +
                       std::to_string(lines.size()) + " lines, " + std::to_string(content->size()) + " bytes)"};
   }
 

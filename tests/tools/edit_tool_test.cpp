@@ -99,5 +99,20 @@ TEST_F(EditToolTest, BadRangesAndMixedModes) {
   EXPECT_EQ(get("a.txt"), "1\n2\n");
 }
 
+TEST_F(EditToolTest, RefusesProtectedPathsAndSymlinks) {
+  put(".git/config", "[core]\n");
+  auto r = call("edit", {{"path", ".git/config"}, {"old", "[core]"}, {"new", "[core]\n\thooksPath = x"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("is protected"), std::string::npos) << r.status().message();
+  EXPECT_EQ(get(".git/config"), "[core]\n");
+  put("real.txt", "old\n");
+  std::filesystem::create_symlink("real.txt", root() / "alias.txt");
+  auto s = call("edit", {{"path", "alias.txt"}, {"old", "old"}, {"new", "new"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("is a symlink"), std::string::npos) << s.status().message();
+  EXPECT_EQ(get("real.txt"), "old\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(root() / "alias.txt"));
+}
+
 }  // namespace
 }  // namespace v4rt::tools

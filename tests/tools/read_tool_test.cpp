@@ -88,5 +88,41 @@ TEST_F(ReadToolTest, WriteRefusesEscapes) {
   EXPECT_FALSE(std::filesystem::exists("/tmp/v4rt-escape.txt"));
 }
 
+TEST_F(ReadToolTest, SymlinksInsideWorkAndShareFileMemory) {
+  put("real.txt", "a\nb\n");
+  std::filesystem::create_symlink("real.txt", root() / "alias.txt");
+  auto r = call("read", {{"path", "alias.txt"}});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->text, "1\ta\n2\tb\n");
+  EXPECT_TRUE(memory_.knows_range(root() / "real.txt", 1, 2));  // keyed by the canonical path
+}
+
+TEST_F(ReadToolTest, ReadRefusedByMayReadSaysSo) {
+  put("secret.env", "KEY=1\n");
+  ctx_.may_read = [](const std::string& rel) { return rel != "secret.env"; };
+  auto r = call("read", {{"path", "./secret.env"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("denied by a permission rule"), std::string::npos) << r.status().message();
+  ctx_.may_read = nullptr;
+}
+
+TEST_F(ReadToolTest, WriteRefusesProtectedPathsAndSymlinks) {
+  put(".git/config", "[core]\n");
+  for (const char* p : {".git/config", ".git/hooks/pre-commit", ".v4rt/settings.json"}) {
+    auto r = call("write", {{"path", p}, {"content", "x"}});
+    ASSERT_FALSE(r.ok()) << p;
+    EXPECT_NE(r.status().message().find("is protected: v4rt's and git's configuration"), std::string::npos)
+        << r.status().message();
+    EXPECT_NE(r.status().message().find("ask the user"), std::string::npos);
+  }
+  EXPECT_EQ(get(".git/config"), "[core]\n");
+  put("real.txt", "r\n");
+  std::filesystem::create_symlink("real.txt", root() / "alias.txt");
+  auto w = call("write", {{"path", "alias.txt"}, {"content", "x"}});
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(w.status().message().find("alias.txt is a symlink (to real.txt)"), std::string::npos) << w.status().message();
+  EXPECT_EQ(get("real.txt"), "r\n");
+}
+
 }  // namespace
 }  // namespace v4rt::tools

@@ -1,6 +1,10 @@
 // list, glob, grep.
 #include "tool_fixture.h"
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 namespace v4rt::tools {
 namespace {
 
@@ -94,6 +98,107 @@ TEST_F(SearchToolsTest, GrepIsFastOnManyFiles) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->text, "d7/f42.txt:51:needle_here\n");
   EXPECT_LT(s, 5.0) << "grep over 2000 files took " << s << "s";
+}
+
+TEST_F(SearchToolsTest, NothingFollowsASymlinkOut) {
+  testing::TempDir outside;
+  std::filesystem::create_directories(outside.path() / "d");
+  std::ofstream(outside.path() / "d" / "secret.cpp") << "compute SECRET\n";
+  std::ofstream(outside.path() / "top.cpp") << "compute TOP\n";
+  std::filesystem::create_symlink(outside.path() / "d", root() / "dir_out");
+  std::filesystem::create_symlink(outside.path() / "top.cpp", root() / "file_out.cpp");
+  std::filesystem::create_symlink("src/main.cpp", root() / "in_link.cpp");  // inside: still found
+  auto g = call("grep", {{"pattern", "compute"}});
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  EXPECT_EQ(g->text.find("SECRET"), std::string::npos) << g->text;
+  EXPECT_EQ(g->text.find("TOP"), std::string::npos) << g->text;
+  EXPECT_NE(g->text.find("in_link.cpp:2:"), std::string::npos) << g->text;
+  EXPECT_FALSE(call("grep", {{"pattern", "compute"}, {"path", "dir_out"}}).ok());
+  EXPECT_FALSE(call("grep", {{"pattern", "compute"}, {"path", "file_out.cpp"}}).ok());
+  auto gl = call("glob", {{"pattern", "**/*.cpp"}});
+  ASSERT_TRUE(gl.ok());
+  EXPECT_EQ(gl->text.find("secret"), std::string::npos) << gl->text;
+  EXPECT_EQ(gl->text.find("file_out"), std::string::npos) << gl->text;
+  EXPECT_NE(gl->text.find("in_link.cpp"), std::string::npos) << gl->text;
+  EXPECT_FALSE(call("list", {{"path", "dir_out"}}).ok());
+  auto l = call("list", {});
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->text.find("file_out"), std::string::npos) << l->text;
+}
+
+TEST_F(SearchToolsTest, MayReadLeavesRefusedFilesOut) {
+  put("secret/key.txt", "compute KEY\n");
+  ctx_.may_read = [](const std::string& rel) { return rel.rfind("secret/", 0) != 0 && rel != "src/main.cpp"; };
+  std::filesystem::create_symlink("secret/key.txt", root() / "alias.txt");  // refused by its canonical path
+  auto g = call("grep", {{"pattern", "compute"}});
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->text.find("KEY"), std::string::npos) << g->text;
+  EXPECT_EQ(g->text.find("main.cpp"), std::string::npos) << g->text;
+  EXPECT_NE(g->text.find("math.cpp"), std::string::npos) << g->text;
+  auto gl = call("glob", {{"pattern", "**"}});
+  ASSERT_TRUE(gl.ok());
+  EXPECT_EQ(gl->text.find("key.txt"), std::string::npos) << gl->text;
+  EXPECT_EQ(gl->text.find("alias.txt"), std::string::npos) << gl->text;
+  auto l = call("list", {{"path", "secret"}});
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->text.find("key.txt"), std::string::npos) << l->text;
+  // Asked for one refused file: an error that says so.
+  auto one = call("grep", {{"pattern", "compute"}, {"path", "src/main.cpp"}});
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.status().message().find("denied by a permission rule"), std::string::npos) << one.status().message();
+  EXPECT_FALSE(call("read", {{"path", "alias.txt"}}).ok());
+  EXPECT_FALSE(call("read", {{"path", "./secret//key.txt"}}).ok());
+}
+
+// Hole 12: catastrophic backtracking is cut off by the retry limits with a
+// message, in well under the time it took before (27 s).
+TEST_F(SearchToolsTest, RegexBombIsBoundedWithAMessage) {
+  std::string body;
+  for (int l = 0; l < 200; ++l) body += std::string(40, 'a') + "!\n";
+  put("bomb.txt", body);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = call("grep", {{"pattern", "(a+)+$"}, {"path", "bomb.txt"}});
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("too expensive"), std::string::npos) << r.status().message();
+  EXPECT_LT(s, 1.5) << "the regex bomb ran " << s << " s";
+  // Ordinary patterns on long lines stay well within the limits.
+  put("long.txt", std::string(100000, 'x') + "needle" + std::string(100000, 'y') + "\n");
+  auto ok = call("grep", {{"pattern", "x+needle\\w*"}, {"path", "long.txt"}});
+  ASSERT_TRUE(ok.ok()) << ok.status().to_string();
+  EXPECT_NE(ok->text.find("long.txt:1:"), std::string::npos);
+}
+
+TEST_F(SearchToolsTest, CancellationIsHonouredWithinASecond) {
+  for (int f = 0; f < 40; ++f) {
+    std::string body;
+    for (int l = 0; l < 20000; ++l) body += "line " + std::to_string(l) + " of ordinary text with words\n";
+    put("big/f" + std::to_string(f) + ".txt", body);
+  }
+  std::stop_source stop;
+  ctx_.stop = stop.get_token();
+  std::atomic<bool> finished{false};
+  std::chrono::steady_clock::time_point end;
+  std::thread t([&] {
+    // An ordinary pattern (within the retry limits) over ~36 MB: seconds of work.
+    auto r = call("grep", {{"pattern", "(?i)(foo|bar|baz|qux|words)\\d{3}z"}});
+    end = std::chrono::steady_clock::now();
+    EXPECT_TRUE(r.status().is_cancelled()) << r.status().to_string();
+    finished = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto asked = std::chrono::steady_clock::now();
+  stop.request_stop();
+  t.join();
+  ctx_.stop = {};
+  EXPECT_LT(std::chrono::duration<double>(end - asked).count(), 1.0);
+  // A walk asked to stop before it starts stops at once.
+  std::stop_source pre;
+  pre.request_stop();
+  ctx_.stop = pre.get_token();
+  EXPECT_TRUE(call("glob", {{"pattern", "**"}}).status().is_cancelled());
+  EXPECT_TRUE(call("list", {}).status().is_cancelled());
+  ctx_.stop = {};
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "test_util.h"
+#include "tools/file_io.h"
 
 namespace v4rt::tools {
 namespace {
@@ -86,6 +87,30 @@ TEST_F(WorkspaceTest, OpenRejectsMissingDirectory) {
   auto w = Workspace::open(dir_.path() / "nope");
   ASSERT_FALSE(w.ok());
   EXPECT_NE(w.status().message().find("not an existing directory"), std::string::npos);
+}
+
+TEST_F(WorkspaceTest, CopiesHoldTheirOwnRootFd) {
+  Workspace copy = *ws_;
+  ws_.reset();
+  ASSERT_GE(copy.root_fd(), 0);
+  auto f = read_text_file(copy, "src/a.txt", {});
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  EXPECT_EQ(f->text, "a");
+}
+
+// The root is held by its fd: once opened, replacing the root's path with a
+// symlink to somewhere else redirects nothing.
+TEST_F(WorkspaceTest, ReplacingTheRootPathRedirectsNothing) {
+  fs::path root = ws_->root();
+  fs::rename(root, dir_.path() / "moved");
+  fs::create_directory_symlink(dir_.path(), root);  // the old root path now leads to the parent
+  auto f = read_text_file(*ws_, "src/a.txt", {});
+  ASSERT_TRUE(f.ok()) << f.status().to_string();
+  EXPECT_EQ(f->rel, "src/a.txt");
+  EXPECT_FALSE(read_text_file(*ws_, "secret.txt", {}).ok());
+  ASSERT_TRUE(write_text_file(*ws_, "new.txt", "n").ok());
+  EXPECT_TRUE(fs::exists(dir_.path() / "moved" / "new.txt"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "new.txt"));
 }
 
 }  // namespace
