@@ -211,8 +211,10 @@ class ApplyPatchTool : public Tool {
         if (!entry) return entry.status();
         add(*entry);
         auto followed = resolve_beneath(*ctx.workspace, *p);
-        if (!followed) return followed.status();
-        add(*followed);
+        // A symlink that points out is named by its own path: deleting it is
+        // allowed (the link goes, never its target), and invoke() refuses the
+        // rest with its own message.
+        if (followed) add(*followed);
       }
     return out;
   }
