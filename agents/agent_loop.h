@@ -21,7 +21,7 @@
 #include "agents/agent_events.h"
 #include "agents/model_backend.h"
 #include "parsers/chat_encoder.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/hooks.h"
 #include "tools/permission_policy.h"
 #include "tools/sandbox.h"

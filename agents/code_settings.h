@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/hooks.h"
 #include "tools/permission_policy.h"
 

@@ -5,7 +5,7 @@
 #include "agents/code_settings.h"
 #include "agents/compaction.h"
 #include "agents/project_trust.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "tools/builtin_tools.h"
 
 namespace v4rt::agents {

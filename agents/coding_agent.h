@@ -16,7 +16,7 @@
 #include "agents/model_backend.h"
 #include "agents/repo_context.h"
 #include "agents/transcript_store.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/file_memory.h"
 #include "tools/hooks.h"
 #include "tools/permission_policy.h"

@@ -2,7 +2,7 @@
 
 #include "model/config.h"
 #include "parsers/special_tokens.h"
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace v4rt::agents {
 

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "parsers/rendered_prompt.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::agents {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "parsers/special_tokens.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::agents {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "tools/file_walker.h"
 #include "tools/subprocess.h"
 #include "tools/text_lines.h"

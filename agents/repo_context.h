@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/workspace.h"
 
 namespace v4rt::agents {

@@ -7,7 +7,7 @@
 #include <ctime>
 #include <random>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::agents {
 

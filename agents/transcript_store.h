@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::agents {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "model/layers.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::model {
 namespace {

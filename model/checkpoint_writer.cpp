@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/numerics.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::model {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::model {
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <span>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::model {
 

@@ -8,7 +8,7 @@
 
 #include "model/layers.h"
 #include "model/model.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::model {
 

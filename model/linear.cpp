@@ -5,7 +5,7 @@
 #include "model/dequant.h"
 #include "model/layers.h"
 #include "model/numerics.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::model {
 

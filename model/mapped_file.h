@@ -9,7 +9,7 @@
 #include <memory>
 #include <span>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::model {
 

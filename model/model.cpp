@@ -13,7 +13,7 @@
 #include "model/numerics.h"
 #include "model/state.h"
 #include "model/weights.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::model {
 

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "model/config.h"
-#include "runtime/base/progress.h"
-#include "runtime/base/status.h"
+#include "base/progress.h"
+#include "base/status.h"
 
 namespace v4rt {
 class ThreadPool;

@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::model {
 namespace {

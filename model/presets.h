@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::model {
 

@@ -6,7 +6,7 @@
 
 #include "model/checkpoint_writer.h"
 #include "model/numerics.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::model {
 

@@ -13,8 +13,8 @@
 
 #include "model/config.h"
 #include "model/dtype.h"
-#include "runtime/base/progress.h"
-#include "runtime/base/status.h"
+#include "base/progress.h"
+#include "base/status.h"
 
 namespace v4rt {
 class ThreadPool;

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "model/dtype.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::model {
 

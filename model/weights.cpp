@@ -11,7 +11,7 @@
 
 #include "model/mapped_file.h"
 #include "model/safetensors_header.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::model {
 

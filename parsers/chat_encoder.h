@@ -44,7 +44,7 @@
 #include <nlohmann/json.hpp>
 
 #include "parsers/rendered_prompt.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::parsers {
 

@@ -15,7 +15,7 @@
 
 #include "parsers/dsml_stream.h"
 #include "parsers/tool_call.h"
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::parsers {
 

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::parsers {
 

@@ -8,10 +8,10 @@
 #include "model/config.h"
 #include "model/model.h"
 #include "model/state.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 #include "runtime/state_adapters.h"
 #include "runtime/stop_strings.h"
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 #include "sessions/session_store.h"
 
 namespace v4rt::runtime {

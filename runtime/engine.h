@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/progress.h"
-#include "runtime/base/status.h"
+#include "base/progress.h"
+#include "base/status.h"
 #include "runtime/sampler.h"
 
 namespace v4rt {

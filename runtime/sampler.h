@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::runtime {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::sessions {
 

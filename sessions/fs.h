@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::sessions {
 

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::sessions {
 

@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/progress.h"
-#include "runtime/base/status.h"
+#include "base/progress.h"
+#include "base/status.h"
 
 namespace v4rt::sessions {
 

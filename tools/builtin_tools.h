@@ -12,7 +12,7 @@
 
 #include <memory>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/sandbox.h"
 #include "tools/tool.h"
 #include "tools/tool_registry.h"

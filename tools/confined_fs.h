@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/unique_fd.h"
 
 namespace v4rt::tools {

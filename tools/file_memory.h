@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::tools {
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/file_io.h"
 
 namespace v4rt::tools {

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <string>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/subprocess.h"
 
 namespace v4rt::tools {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "tools/sandbox_cgroup.h"
 
 namespace v4rt::tools {

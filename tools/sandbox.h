@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/subprocess.h"
 
 namespace v4rt::tools {

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::tools {
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::tools {
 

@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::tools {
 

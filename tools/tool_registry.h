@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/tool.h"
 
 namespace v4rt::tools {

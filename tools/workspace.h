@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 #include "tools/unique_fd.h"
 
 namespace v4rt::tools {

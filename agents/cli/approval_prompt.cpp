@@ -1,6 +1,6 @@
 #include "agents/cli/approval_prompt.h"
 
-#include "runtime/base/terminal_text.h"
+#include "base/terminal_text.h"
 
 namespace v4rt::cli {
 

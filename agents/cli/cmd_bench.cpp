@@ -12,7 +12,7 @@
 #include "agents/cli/flags.h"
 #include "agents/cli/generate_flags.h"
 #include "model/config.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 #include "runtime/engine.h"
 
 namespace v4rt::cli {

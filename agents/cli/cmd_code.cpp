@@ -20,8 +20,8 @@ extern char** environ;
 #include "agents/local_backend.h"
 #include "agents/project_trust.h"
 #include "agents/replay_backend.h"
-#include "runtime/base/terminal_text.h"
-#include "runtime/base/thread_pool.h"
+#include "base/terminal_text.h"
+#include "base/thread_pool.h"
 #include "model/config.h"
 #include "runtime/engine.h"
 

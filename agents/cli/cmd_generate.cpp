@@ -23,8 +23,8 @@
 #include "agents/cli/flags.h"
 #include "agents/cli/generate_flags.h"
 #include "agents/cli/progress_bar.h"
-#include "runtime/base/file_util.h"
-#include "runtime/base/thread_pool.h"
+#include "base/file_util.h"
+#include "base/thread_pool.h"
 #include "runtime/engine.h"
 
 namespace v4rt::cli {

@@ -12,8 +12,8 @@
 #include "model/model.h"
 #include "model/npy.h"
 #include "model/state.h"
-#include "runtime/base/file_util.h"
-#include "runtime/base/thread_pool.h"
+#include "base/file_util.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::cli {
 namespace {

@@ -14,9 +14,9 @@
 #include "agents/cli/progress_bar.h"
 #include "model/presets.h"
 #include "model/random_checkpoint.h"
-#include "runtime/base/file_util.h"
-#include "runtime/base/thread_pool.h"
-#include "runtime/tokenizer_files.h"
+#include "base/file_util.h"
+#include "base/thread_pool.h"
+#include "runtime/tokenizer/tokenizer_files.h"
 
 namespace v4rt::cli {
 

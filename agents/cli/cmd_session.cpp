@@ -12,7 +12,7 @@
 
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
-#include "runtime/base/state_dirs.h"
+#include "base/state_dirs.h"
 #include "sessions/session_store.h"
 
 namespace v4rt::cli {

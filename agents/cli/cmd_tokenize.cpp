@@ -17,7 +17,7 @@
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
 #include "agents/cli/tokenizer_choice.h"
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace v4rt::cli {
 namespace {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "agents/cli/code_cli.h"
-#include "runtime/base/terminal_text.h"
+#include "base/terminal_text.h"
 
 namespace v4rt::cli {
 

@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "runtime/base/state_dirs.h"
+#include "base/state_dirs.h"
 
 namespace v4rt::cli {
 

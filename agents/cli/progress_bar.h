@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/base/progress.h"
+#include "base/progress.h"
 
 namespace v4rt::cli {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "runtime/base/status.h"
-#include "runtime/tokenizer.h"
+#include "base/status.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace v4rt::cli {
 

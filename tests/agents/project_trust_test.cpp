@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agents/code_settings.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "test_util.h"
 
 namespace v4rt::agents {

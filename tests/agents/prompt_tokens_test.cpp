@@ -19,7 +19,7 @@
 #include "agents/replay_backend.h"
 #include "parsers/chat_encoder.h"
 #include "parsers/special_tokens.h"
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 #include "tools/builtin_tools.h"
 #include "tools/file_memory.h"
 #include "tools/workspace.h"

@@ -1,4 +1,4 @@
-#include "runtime/base/terminal_text.h"
+#include "base/terminal_text.h"
 
 #include <gtest/gtest.h>
 

@@ -13,7 +13,7 @@
 #include "model/config.h"
 #include "model/layers.h"
 #include "model/numerics.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace {
 

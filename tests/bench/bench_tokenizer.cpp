@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include "model/random_checkpoint.h"
 #include "model/tensor_manifest.h"
 #include "model/weights.h"
-#include "runtime/base/file_util.h"
-#include "runtime/base/thread_pool.h"
+#include "base/file_util.h"
+#include "base/thread_pool.h"
 #include "test_util.h"
 
 namespace v4rt::model {

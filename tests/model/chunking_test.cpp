@@ -10,7 +10,7 @@
 #include "golden_run.h"
 #include "model/model.h"
 #include "model/state.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 #include "test_util.h"
 
 namespace v4rt::testing {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "safetensors_test_util.h"
 #include "test_util.h"
 

@@ -11,7 +11,7 @@
 #include "model/config.h"
 #include "model/layers.h"
 #include "model/numerics.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace v4rt::model {
 namespace {

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/state.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::testing {
 

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "golden_run.h"
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "test_util.h"
 
 namespace v4rt::testing {

@@ -9,7 +9,7 @@
 
 #include "golden_run.h"
 #include "model/model.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 #include "test_util.h"
 
 namespace v4rt::testing {

@@ -9,10 +9,10 @@
 #include "model/config.h"
 #include "model/presets.h"
 #include "model/random_checkpoint.h"
-#include "runtime/base/file_util.h"
-#include "runtime/base/thread_pool.h"
-#include "runtime/tokenizer.h"
-#include "runtime/tokenizer_files.h"
+#include "base/file_util.h"
+#include "base/thread_pool.h"
+#include "runtime/tokenizer/tokenizer.h"
+#include "runtime/tokenizer/tokenizer_files.h"
 #include "test_util.h"
 
 namespace v4rt::runtime {

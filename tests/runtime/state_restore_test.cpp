@@ -13,7 +13,7 @@
 
 #include "model/model.h"
 #include "model/state.h"
-#include "runtime/base/thread_pool.h"
+#include "base/thread_pool.h"
 #include "sessions/session_store.h"
 #include "test_util.h"
 

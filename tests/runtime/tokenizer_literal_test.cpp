@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "parsers/special_tokens.h"
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 #include "test_util.h"
 
 namespace v4rt::runtime {
@@ -88,7 +88,7 @@ TEST_F(TokenizerLiteral, EveryAddedTokenIsSplitIntoOrdinaryPiecesAndDecodesBack)
 TEST_F(TokenizerLiteral, TextWithoutAddedTokensGetsTheSameIdsAsEncode) {
   std::vector<std::string> texts = {"", "Hello world 12345", "x\u0085 y\r\n\tz", "\xff\xfe bad \xc3", "<thinking>?",
                                     "<\uFF5C User\uFF5C>", "\uFF5CDSML", "</tool_result>"};
-  for (const char* file : {"runtime/pretokenizer.cpp", "runtime/engine.cpp", "runtime/bpe.cpp", "docs/engine.md"}) {
+  for (const char* file : {"runtime/tokenizer/pretokenizer.cpp", "runtime/engine.cpp", "runtime/tokenizer/bpe.cpp", "docs/engine.md"}) {
     std::ifstream in(v4rt::testing::source_dir() / file, std::ios::binary);
     texts.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     ASSERT_GT(texts.back().size(), 1000u) << file;

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 #include "test_util.h"
 
 namespace v4rt::runtime {

@@ -1,6 +1,6 @@
 // Tokenizer unit tests on the real DeepSeek V3 tokenizer.json (skipped when
 // scripts/setup.sh has not fetched it) and on small hand-made files.
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 #include <gtest/gtest.h>
 

@@ -3,14 +3,14 @@
 // 12's libonig tables) up to Unicode 16 (the tables of tokenizers@0.23.2's
 // Oniguruma). tokenizer_parity_test.cpp compares all code points with HF's
 // engine itself; this file needs neither node nor the tokenizer data.
-#include "runtime/unicode16_pattern.h"
+#include "runtime/tokenizer/unicode16_pattern.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "runtime/tokenizer_regex.h"
+#include "runtime/tokenizer/tokenizer_regex.h"
 
 namespace v4rt::runtime {
 namespace {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 #include "tools/subprocess.h"
 
 namespace v4rt::tools {

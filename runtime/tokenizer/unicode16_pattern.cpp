@@ -1,4 +1,4 @@
-#include "runtime/unicode16_pattern.h"
+#include "runtime/tokenizer/unicode16_pattern.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -17,7 +17,7 @@ struct ClassDelta {
   std::span<const CodePointRange> remove;
 };
 
-#include "runtime/unicode16_delta.inc"
+#include "runtime/tokenizer/unicode16_delta.inc"
 
 // Short name of each general category, with the long names Oniguruma also
 // accepts (Unicode's PropertyValueAliases.txt), in Oniguruma's loose form:

@@ -1,4 +1,4 @@
-#include "runtime/tokenizer.h"
+#include "runtime/tokenizer/tokenizer.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 namespace v4rt::runtime {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/base/file_util.h"
+#include "base/file_util.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -24,10 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/base/status.h"
-#include "runtime/bpe.h"
-#include "runtime/pretokenizer.h"
-#include "runtime/tokenizer_added_vocab.h"
+#include "base/status.h"
+#include "runtime/tokenizer/bpe.h"
+#include "runtime/tokenizer/pretokenizer.h"
+#include "runtime/tokenizer/tokenizer_added_vocab.h"
 
 namespace v4rt::runtime {
 

@@ -22,8 +22,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "runtime/base/status.h"
-#include "runtime/tokenizer_regex.h"
+#include "base/status.h"
+#include "runtime/tokenizer/tokenizer_regex.h"
 
 namespace v4rt::runtime {
 

@@ -1,4 +1,4 @@
-#include "runtime/base/state_dirs.h"
+#include "base/state_dirs.h"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-#include "runtime/tokenizer_files.h"
+#include "runtime/tokenizer/tokenizer_files.h"
 
 #include <map>
 #include <set>

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 namespace v4rt::runtime {
 

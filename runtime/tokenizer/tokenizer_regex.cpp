@@ -1,11 +1,11 @@
-#include "runtime/tokenizer_regex.h"
+#include "runtime/tokenizer/tokenizer_regex.h"
 
 #include <oniguruma.h>
 
 #include <mutex>
 #include <string>
 
-#include "runtime/unicode16_pattern.h"
+#include "runtime/tokenizer/unicode16_pattern.h"
 
 namespace v4rt::runtime {
 namespace {

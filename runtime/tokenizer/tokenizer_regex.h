@@ -3,7 +3,7 @@
 // Oniguruma syntax, no options), so Unicode classes such as \s, \p{L}, \p{N}
 // mean what they mean there (e.g. U+0085 is \s). General categories, \d and \w
 // are first widened to Unicode 16.0, the tables of the Oniguruma in
-// tokenizers@0.23.2 (widen_to_unicode16, runtime/unicode16_pattern.h).
+// tokenizers@0.23.2 (widen_to_unicode16, runtime/tokenizer/unicode16_pattern.h).
 // Thread-safe: a compiled pattern is immutable; concurrent searches are fine.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "runtime/base/status.h"
+#include "base/status.h"
 
 struct re_pattern_buffer;  // Oniguruma's regex_t; kept out of this header.
 

@@ -1,8 +1,8 @@
-#include "runtime/tokenizer_added_vocab.h"
+#include "runtime/tokenizer/tokenizer_added_vocab.h"
 
 #include <algorithm>
 
-#include "runtime/base/check.h"
+#include "base/check.h"
 
 namespace v4rt::runtime {
 namespace {

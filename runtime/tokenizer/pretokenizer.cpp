@@ -1,4 +1,4 @@
-#include "runtime/pretokenizer.h"
+#include "runtime/tokenizer/pretokenizer.h"
 
 #include <algorithm>
 #include <cstring>
