@@ -44,6 +44,9 @@ struct CodingAgentOptions {
   Budget budget;
   size_t max_tool_output_bytes = 30000;
   std::vector<std::string> only_tools;      // non-empty: keep just these built-in tools
+  // Workspace-relative directory the user started in (a subdirectory of the
+  // project root): shell commands run there by default. "" or ".": the root.
+  std::string start_dir;
 };
 
 class CodingAgent {
@@ -75,6 +78,9 @@ class CodingAgent {
   const tools::ToolRegistry& registry() const { return registry_; }
   const nlohmann::ordered_json& messages() const { return transcript_.messages; }
   const tools::PermissionPolicy& policy() const { return policy_; }
+  const std::filesystem::path& workspace_root() const { return workspace_.root(); }
+  // Whether this session was continued (--resume/--continue) rather than started.
+  bool resumed() const { return resumed_; }
 
  private:
   explicit CodingAgent(tools::Workspace ws, TranscriptStore store)
@@ -98,7 +104,14 @@ class CodingAgent {
   Approver approver_;
   std::unique_ptr<AgentLoop> loop_;
   ModelBackend* backend_ = nullptr;
+  bool resumed_ = false;
 };
+
+// A saved session belongs to the workspace it ran in: its tools' paths and
+// commands mean something only there. InvalidArgument naming both workspaces
+// when `transcript_workspace` is not `workspace_root`.
+Status check_session_workspace(const std::string& id, const std::string& transcript_workspace,
+                               const std::filesystem::path& workspace_root);
 
 // The bytes of <workspace_root>/.v4rt/settings.json when it exists and is not
 // approved in state_dir (what an approval prompt shows and then approves);

@@ -35,6 +35,13 @@ class InterruptGuard {
   std::jthread watcher_;
 };
 
+// The text view of a tool result (stderr): labelled by tool and call id,
+// FAILED for an error or a shell command that exited non-zero or timed out,
+// newlines kept, long output as head + tail; everything escaped.
+std::string tool_result_view(const std::string& name, const std::string& id, const std::string& text, bool is_error,
+                             bool color);
+bool shell_result_failed(const std::string& name, const std::string& text);
+
 // The REPL; returns the exit code.
 int run_code_repl(agents::CodingAgent& agent, bool color);
 

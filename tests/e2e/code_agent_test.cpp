@@ -74,7 +74,7 @@ TEST_F(CodeAgentE2E, ReadEditRunTestsFixDone) {
   // The documented event types only.
   for (const auto& e : ev) {
     std::string t = e.value("type", "");
-    EXPECT_TRUE(t == "start" || t == "turn_start" || t == "reasoning" || t == "text" || t == "tool_call" ||
+    EXPECT_TRUE(t == "init" || t == "turn_start" || t == "reasoning" || t == "text" || t == "tool_call" ||
                 t == "permission" || t == "tool_result" || t == "turn_end" || t == "done")
         << t;
   }
