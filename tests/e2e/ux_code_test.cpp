@@ -293,9 +293,10 @@ TEST_F(UxCodeE2E, AgentsMdReachesTheSystemPromptNearestFirst) {
 }
 
 // Reads from a pty master until `needle` appears or the deadline passes.
-bool read_until(int fd, std::string& got, const std::string& needle, int timeout_ms) {
+// Only text from `from` on counts.
+bool read_until(int fd, std::string& got, const std::string& needle, int timeout_ms, size_t from = 0) {
   auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (got.find(needle) == std::string::npos) {
+  while (got.size() < from || got.find(needle, from) == std::string::npos) {
     int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
     if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
@@ -330,15 +331,18 @@ TEST_F(UxCodeE2E, ApprovalPromptAlwaysAndTellTheModelWhy) {
   std::string got;
   const std::string prompt = "allow? [y]es / [n]o: ";
   bool first = read_until(master, got, prompt, 60000);
-  if (first) EXPECT_EQ(write(master, "a\n", 2), 2);
+  if (first) {
+    EXPECT_EQ(write(master, "a\n", 2), 2);
+  }
   size_t after_first = got.size();
-  bool second = first && read_until(master, got, "echo two", 60000) && read_until(master, got, prompt, 60000);
+  bool second = first && read_until(master, got, "echo two", 60000, after_first);
+  second = second && read_until(master, got, prompt, 60000, got.find("echo two", after_first));
   std::string between = second ? got.substr(after_first) : "";
   if (second) {
     EXPECT_EQ(write(master, "t\n", 2), 2);
-    (void)read_until(master, got, "tell the model why (one line): ", 20000);
+    (void)read_until(master, got, "tell the model why (one line): ", 20000, after_first);
     EXPECT_EQ(write(master, "use make instead\n", 17), 17);
-    (void)read_until(master, got, "v4rt: answered", 60000);
+    (void)read_until(master, got, "v4rt: answered", 60000, after_first);
   }
   kill(pid, SIGKILL);
   int status = 0;
