@@ -237,6 +237,19 @@ Result<std::string> CodingAgent::fork() {
   return transcript_.id;
 }
 
+Result<std::string> CodingAgent::clear() {
+  V4RT_RETURN_IF_ERROR(save());
+  Transcript fresh;
+  fresh.id = TranscriptStore::new_id();
+  fresh.workspace = transcript_.workspace;
+  fresh.messages = nlohmann::ordered_json::array();
+  if (!transcript_.messages.empty() && transcript_.messages[0].value("role", "") == "system")
+    fresh.messages.push_back(transcript_.messages[0]);
+  transcript_ = std::move(fresh);
+  memory_.clear();
+  return transcript_.id;
+}
+
 Status CodingAgent::resume(const std::string& id) {
   auto t = store_.load(id);
   if (!t) return t.status();

@@ -66,6 +66,11 @@ class CodingAgent {
   Result<std::string> fork();
   // Switches to another saved session (/resume).
   Status resume(const std::string& id);
+  // Saves this session and starts a new, empty one with the same system
+  // message (/clear); returns the new id.
+  Result<std::string> clear();
+  // The model backend in words (/model).
+  std::string backend_description() const { return backend_ ? backend_->describe() : std::string(); }
 
   const std::string& session_id() const { return transcript_.id; }
   const TranscriptStore& transcripts() const { return store_; }

@@ -149,10 +149,11 @@ int cmd_code(int argc, char** argv) {
   long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0, save_every = 1024;
   int max_steps = 50, max_turn_tokens = 4096;
   double max_wall_s = 0, temperature = 0.6;
-  FlagSet flags("v4rt code [flags] [-p TASK]",
+  FlagSet flags("v4rt code [flags] [-p TASK | TASK]",
                 "The repository coding agent. With -p it runs one task headless and exits (0: the model answered; "
                 "1: it stopped for another reason, see stop_reason; 2: usage; 130: interrupted); otherwise it "
-                "opens an interactive session (slash commands: /sessions /resume ID /fork /compact /save /exit). "
+                "opens an interactive session, starting with TASK when given (slash commands: /help /sessions /resume ID "
+                "/fork /clear /compact /cost /model /save /exit). "
                 "The repository is rendered once into a cached prompt prefix; shell commands run in a bubblewrap "
                 "sandbox. --backend replay:FILE plays recorded model outputs (demos, bug reports, tests).",
                 "v4rt code -p \"make the tests pass\" --permission-mode workspace-write --output-format stream-json");
@@ -214,8 +215,13 @@ int cmd_code(int argc, char** argv) {
     std::fputs(flags.help().c_str(), stdout);
     return 0;
   }
-  if (!flags.positional().empty())
-    return report(Status::InvalidArgument("unexpected argument '" + flags.positional()[0] + "'; pass the task with -p"),
+  // `v4rt code "task"`: the first task of an interactive session (as Claude
+  // Code); without a terminal on stdin it runs headless like -p.
+  std::string first_task;
+  for (const auto& p : flags.positional()) first_task += (first_task.empty() ? "" : " ") + p;
+  if (!first_task.empty() && flags.was_set("prompt"))
+    return report(Status::InvalidArgument("the task is given twice (-p and '" + flags.positional()[0] +
+                                          "'); pass it once"),
                   "v4rt code --help");
   if (flags.was_set("resume") && cont)
     return report(Status::InvalidArgument("--continue and --resume both choose a session; pass one of them"),
@@ -248,6 +254,10 @@ int cmd_code(int argc, char** argv) {
     return 0;
   }
   bool headless = flags.was_set("prompt");
+  if (!first_task.empty() && !isatty(0)) {
+    prompt = first_task;
+    headless = true;
+  }
   // Headless runs (-p, or a task piped on stdin) cancel cleanly on Ctrl-C from
   // here on (exit 130); the REPL arms its own guard per task.
   std::optional<InterruptGuard> guard;
@@ -349,7 +359,7 @@ int cmd_code(int argc, char** argv) {
       if (prompt.find_first_not_of(" \t\n") == std::string::npos)
         return report(Status::InvalidArgument("no task: pass -p TASK or pipe it on stdin"), "v4rt code --help");
     } else {
-      return run_code_repl(a, color);
+      return run_code_repl(a, color, first_task);
     }
   }
   auto renderer = make_code_renderer(format, color);

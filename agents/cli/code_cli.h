@@ -43,7 +43,8 @@ std::string tool_result_view(const std::string& name, const std::string& id, con
 bool shell_result_failed(const std::string& name, const std::string& text);
 
 // The REPL; returns the exit code.
-int run_code_repl(agents::CodingAgent& agent, bool color);
+// first_task (v4rt code "task"): run before the first prompt.
+int run_code_repl(agents::CodingAgent& agent, bool color, const std::string& first_task = "");
 
 // Prints the one-line summary of a finished task on stderr (text mode).
 void print_run_summary(const agents::RunSummary& s, const agents::CodingAgent& agent);

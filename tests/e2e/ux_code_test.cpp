@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "code_replay_util.h"
 
@@ -360,6 +361,60 @@ TEST_F(UxCodeE2E, ApprovalPromptAlwaysAndTellTheModelWhy) {
   EXPECT_NE(got.find("permission denied for shell: refused by the user, who says: use make instead"),
             std::string::npos)
       << got;
+}
+
+}  // namespace
+}  // namespace v4rt::testing::code
+
+namespace v4rt::testing::code {
+namespace {
+
+// The REPL: `v4rt code "task"` runs the task first; /help, /cost, /model and
+// /clear answer; /exit ends with 0.
+TEST_F(UxCodeE2E, ReplRunsAPositionalTaskAndAnswersSlashCommands) {
+  make_git_repo(repo_, {{"a.txt", "a\n"}});
+  write_replay(replay_, {turn("", "ANSWER-ONE")});
+  std::string b = v4rt_binary().string();
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0) << "forkpty failed";
+  if (pid == 0) {
+    setenv("NO_COLOR", "1", 1);
+    setenv("TERM", "dumb", 1);
+    const std::string replay = "replay:" + replay_.string();
+    execl(b.c_str(), b.c_str(), "code", "say something", "--backend", replay.c_str(), "--workspace", repo_.c_str(),
+          "--state-dir", state_.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string got;
+  bool answered = read_until(master, got, "ANSWER-ONE", 60000) && read_until(master, got, "v4rt> ", 60000);
+  size_t mark = got.size();
+  bool ok = answered;
+  for (const char* cmd : {"/help\n", "/cost\n", "/model\n", "/clear\n"}) {
+    if (!ok) break;
+    EXPECT_EQ(write(master, cmd, strlen(cmd)), static_cast<ssize_t>(strlen(cmd)));
+    ok = read_until(master, got, "v4rt> ", 20000, got.size());
+  }
+  if (ok) {
+    EXPECT_EQ(write(master, "/exit\n", 6), 6);
+  }
+  int status = 0;
+  for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    std::string more;
+    (void)read_until(master, more, "\x01", 100);
+  }
+  if (waitpid(pid, &status, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  close(master);
+  ASSERT_TRUE(ok) << got;
+  std::string after = got.substr(mark);
+  EXPECT_NE(after.find("/clear (new session)"), std::string::npos) << after;
+  EXPECT_NE(after.find("1 task in this session"), std::string::npos) << after;
+  EXPECT_NE(after.find("recorded outputs, not a model"), std::string::npos) << after;
+  EXPECT_NE(after.find("new session "), std::string::npos) << after;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace
