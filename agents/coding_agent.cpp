@@ -84,7 +84,13 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
   std::unique_ptr<CodingAgent> a(new CodingAgent(*ws, TranscriptStore(options.state_dir / "sessions")));
   a->options_ = options;
   a->backend_ = &backend;
-  // Policy: project file first (in full only when approved), then the command line.
+  // Policy: the user's default mode, the project file (in full only when
+  // approved), then the command line.
+  if (!options.user_permission_mode.empty()) {
+    auto m = tools::parse_permission_mode(options.user_permission_mode);
+    if (!m) return m.status().with_context("user settings permissions.mode");
+    a->policy_.set_mode(*m);
+  }
   CodeSettings settings;
   fs::path settings_file = a->workspace_.root() / ".v4rt" / "settings.json";
   std::error_code ec;

@@ -29,7 +29,8 @@ namespace v4rt::agents {
 struct CodingAgentOptions {
   std::filesystem::path workspace;          // the repository (required)
   std::filesystem::path state_dir;          // transcripts go to state_dir/sessions (required)
-  std::string permission_mode;              // "" = project file, else workspace-write
+  std::string permission_mode;              // "" = project file, else user_permission_mode, else workspace-write
+  std::string user_permission_mode;         // the user's settings file (under the project file)
   std::vector<std::string> allow, ask, deny;  // rules from the command line (after the project file)
   bool unsandboxed = false;                 // run shell commands without bwrap (explicit opt-in)
   bool allow_network = false;               // sandboxed commands keep the network

@@ -23,6 +23,7 @@ extern char** environ;
 #include "agents/local_backend.h"
 #include "agents/project_trust.h"
 #include "agents/replay_backend.h"
+#include "base/file_util.h"
 #include "base/terminal_text.h"
 #include "base/thread_pool.h"
 #include "model/config.h"
@@ -129,6 +130,56 @@ std::filesystem::path find_project_root(const std::filesystem::path& start) {
   return start;
 }
 
+// The user's settings: $XDG_CONFIG_HOME/v4rt/settings.json (else
+// ~/.config/v4rt/settings.json): {"model", "backend", "permissions": {"mode",
+// "allow", "ask", "deny"}}. Under the project file and the flags.
+struct UserSettings {
+  std::string file, model, backend, mode;
+  std::vector<std::string> allow, ask, deny;
+};
+
+Result<UserSettings> load_user_settings() {
+  namespace fs = std::filesystem;
+  UserSettings u;
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg && *xdg) u.file = (fs::path(xdg) / "v4rt" / "settings.json").string();
+  else if (home && *home) u.file = (fs::path(home) / ".config" / "v4rt" / "settings.json").string();
+  else return u;
+  std::error_code ec;
+  if (!fs::exists(u.file, ec)) return u;
+  auto text = read_file(u.file);
+  if (!text) return text.status();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  auto bad = [&](const std::string& why) { return Status::InvalidArgument(u.file + ": " + why + "; fix the file"); };
+  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
+  for (const auto& [k, v] : j.items()) {
+    if (k == "model" || k == "backend") {
+      if (!v.is_string()) return bad("\"" + k + "\" must be a string");
+      (k == "model" ? u.model : u.backend) = v.get<std::string>();
+    } else if (k == "permissions") {
+      if (!v.is_object()) return bad("\"permissions\" must be an object");
+      for (const auto& [pk, pv] : v.items()) {
+        if (pk == "mode") {
+          if (!pv.is_string()) return bad("\"permissions.mode\" must be a string");
+          u.mode = pv.get<std::string>();
+        } else if (pk == "allow" || pk == "ask" || pk == "deny") {
+          if (!pv.is_array()) return bad("\"permissions." + pk + "\" must be an array of rules");
+          for (const auto& r : pv) {
+            if (!r.is_string()) return bad("\"permissions." + pk + "\" holds a rule that is not a string");
+            (pk == "allow" ? u.allow : pk == "ask" ? u.ask : u.deny).push_back(r.get<std::string>());
+          }
+        } else {
+          return bad("unknown key \"permissions." + pk + "\"; known: mode, allow, ask, deny");
+        }
+      }
+    } else {
+      return bad("unknown key \"" + k + "\"; known: model, backend, permissions");
+    }
+  }
+  return u;
+}
+
 // What a first run without a model can do instead (issue 17).
 const char kNoModelHelp[] =
     "no model: the local backend needs a checkpoint. Choose one of:\n"
@@ -228,6 +279,10 @@ int cmd_code(int argc, char** argv) {
                   "v4rt code --help");
   if (flags.was_set("resume") && resume.empty())
     return report(Status::InvalidArgument("--resume needs a session id (see --list-sessions)"), "v4rt code --help");
+  auto user = load_user_settings();
+  if (!user) return report(user.status());
+  if (!flags.was_set("model") && !user->model.empty()) model_dir = user->model;
+  if (!flags.was_set("backend") && !user->backend.empty()) backend_spec = user->backend;
   CodeOutput format;
   if (output_format == "text") format = CodeOutput::kText;
   else if (output_format == "json") format = CodeOutput::kJson;
@@ -313,9 +368,14 @@ int cmd_code(int argc, char** argv) {
   o.workspace = workspace;
   o.state_dir = state_dir;
   o.permission_mode = permission_mode;
-  o.allow = allow;
-  o.ask = ask;
-  o.deny = deny;
+  o.user_permission_mode = user->mode;
+  // The user's rules join the command line's (deny wins over ask over allow whatever their source).
+  o.allow = user->allow;
+  o.ask = user->ask;
+  o.deny = user->deny;
+  o.allow.insert(o.allow.end(), allow.begin(), allow.end());
+  o.ask.insert(o.ask.end(), ask.begin(), ask.end());
+  o.deny.insert(o.deny.end(), deny.begin(), deny.end());
   o.unsandboxed = unsandboxed;
   if (const char* home = std::getenv("HOME"); home && *home) o.home = home;
   for (char** e = environ; *e; ++e) o.host_env.push_back(*e);

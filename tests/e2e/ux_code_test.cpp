@@ -293,6 +293,45 @@ TEST_F(UxCodeE2E, AgentsMdReachesTheSystemPromptNearestFirst) {
   EXPECT_EQ(system.find("OTHER-RULE"), std::string::npos) << "only files on the way up";
 }
 
+// The user's settings ($XDG_CONFIG_HOME/v4rt/settings.json) give defaults
+// under the project file, which is under the flags.
+TEST_F(UxCodeE2E, UserSettingsSitUnderTheProjectFileAndTheFlags) {
+  make_git_repo(repo_, {{"secret.txt", "TOPSECRET\n"}});
+  write_replay(replay_, {turn("", "", {{"read", {{"path", "secret.txt"}}}}), turn("", "ok")});
+  fs::path cfg = dir_.path() / "cfg";
+  put(cfg / "v4rt" / "settings.json",
+      nlohmann::json({{"backend", "replay:" + replay_.string()},
+                      {"permissions", {{"mode", "read-only"}, {"deny", {"read(secret.txt)"}}}}})
+          .dump());
+  auto run = [&](const std::string& flags) {
+    return run_command("env XDG_CONFIG_HOME=" + shell_quote(cfg.string()) + " " + bin() + " code -p task --workspace " +
+                       shell_quote(repo_.string()) + " --state-dir " + shell_quote(state_.string()) +
+                       " --output-format stream-json " + flags);
+  };
+  auto r = run("");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto ev = events(r.out);
+  ASSERT_FALSE(ev.empty());
+  EXPECT_EQ(ev.front()["backend"], "replay");  // no --backend: the user's default
+  EXPECT_EQ(ev.front()["permission_mode"], "read-only");
+  auto perms = of_type(ev, "permission");
+  ASSERT_EQ(perms.size(), 1u);
+  EXPECT_EQ(perms[0]["decision"], "deny");  // the user's deny rule
+  // An approved project file's mode wins over the user's; a flag wins over both.
+  put(repo_ / ".v4rt" / "settings.json", "{\"permissions\": {\"mode\": \"workspace-write\"}}");
+  auto p = run("--trust-project");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(events(p.out).front()["permission_mode"], "workspace-write");
+  auto f = run("--permission-mode full");
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(events(f.out).front()["permission_mode"], "full");
+  // A mistake in the file is named.
+  put(cfg / "v4rt" / "settings.json", "{\"modle\": \"x\"}");
+  auto bad = run("");
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("settings.json: unknown key \"modle\""), std::string::npos) << bad.err;
+}
+
 // Reads from a pty master until `needle` appears or the deadline passes.
 // Only text from `from` on counts.
 bool read_until(int fd, std::string& got, const std::string& needle, int timeout_ms, size_t from = 0) {
