@@ -1,6 +1,7 @@
 #include "runtime/server/api_request.h"
 
 #include <cmath>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -93,7 +94,8 @@ Status common_sampling(const json& j, ApiRequest* r) {
   r->sampling.top_k = static_cast<int>(top_k);
   V4RT_RETURN_IF_ERROR(get_number(j, "min_p", 0, 1, &r->sampling.min_p));
   V4RT_RETURN_IF_ERROR(get_number(j, "repetition_penalty", 0.01, 10, &r->sampling.repetition_penalty));
-  long long seed = 0;
+  // No seed: a fresh one per request (a fixed default would make every reply identical).
+  long long seed = static_cast<long long>(std::random_device{}() >> 1);
   auto it = j.find("seed");
   if (it != j.end() && !it->is_null()) {
     if (!it->is_number_integer() && !it->is_number_unsigned()) return field_error("seed", "must be an integer");
@@ -141,7 +143,7 @@ Result<ApiRequest> parse_openai_chat(std::string_view body, const parsers::ChatE
       j, {"model", "messages", "tools", "tool_choice", "stream", "stream_options", "stop", "max_tokens",
           "max_completion_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed",
           "reasoning_effort", "thinking", "n", "user", "parallel_tool_calls", "presence_penalty",
-          "frequency_penalty", "logprobs", "store", "metadata", "response_format"}));
+          "frequency_penalty", "logprobs", "store", "metadata", "response_format", "ignore_eos"}));
   ApiRequest r;
   r.api = Api::kOpenAIChat;
   V4RT_RETURN_IF_ERROR(get_string(j, "model", &r.model));
@@ -169,6 +171,7 @@ Result<ApiRequest> parse_openai_chat(std::string_view body, const parsers::ChatE
   r.max_tokens = static_cast<int>(max_tokens);
   V4RT_RETURN_IF_ERROR(common_sampling(j, &r));
   V4RT_RETURN_IF_ERROR(get_stop(j, "stop", &r.stop));
+  V4RT_RETURN_IF_ERROR(get_bool(j, "ignore_eos", &r.ignore_eos));
 
   std::string effort;
   V4RT_RETURN_IF_ERROR(get_string(j, "reasoning_effort", &effort));
@@ -247,7 +250,7 @@ Result<ApiRequest> parse_openai_completion(std::string_view body, int default_ma
   json j = std::move(*j_r);
   V4RT_RETURN_IF_ERROR(check_known(j, {"model", "prompt", "stream", "stream_options", "stop", "max_tokens",
                                        "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "n",
-                                       "user", "presence_penalty", "frequency_penalty", "echo", "logprobs"}));
+                                       "user", "presence_penalty", "frequency_penalty", "echo", "logprobs", "ignore_eos"}));
   ApiRequest r;
   r.api = Api::kOpenAICompletion;
   r.chat = false;
@@ -268,6 +271,7 @@ Result<ApiRequest> parse_openai_completion(std::string_view body, int default_ma
   r.max_tokens = static_cast<int>(max_tokens);
   V4RT_RETURN_IF_ERROR(common_sampling(j, &r));
   V4RT_RETURN_IF_ERROR(get_stop(j, "stop", &r.stop));
+  V4RT_RETURN_IF_ERROR(get_bool(j, "ignore_eos", &r.ignore_eos));
   auto it = j.find("prompt");
   if (it == j.end()) return field_error("prompt", "required: the prompt text");
   if (it->is_array() && it->size() == 1 && (*it)[0].is_string()) {

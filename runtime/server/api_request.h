@@ -32,6 +32,7 @@ struct ApiRequest {
   int max_tokens = 0;
   SamplingParams sampling;
   std::vector<std::string> stop;
+  bool ignore_eos = false;          // vLLM's extension: generate max_tokens whatever the model says
 };
 
 // InvalidArgument whose message names the field ("messages[2].content: ...").

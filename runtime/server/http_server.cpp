@@ -265,7 +265,7 @@ struct HttpServer::Impl {
     g.max_tokens = api.max_tokens;
     g.sampling = api.sampling;
     g.stop_strings = api.stop;
-    g.stop_at_eos = true;
+    g.stop_at_eos = !api.ignore_eos;
     ex->fmt = make_formatter(api, opt.model_name, id, static_cast<int64_t>(std::time(nullptr)),
                              static_cast<int64_t>(g.tokens.size()));
     ex->pending = ex->fmt->start();
