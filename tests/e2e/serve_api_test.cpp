@@ -144,7 +144,9 @@ TEST_F(ServeApi, ChatStreamingIsSseAndMatchesNonStreaming) {
     ASSERT_FALSE(c.is_discarded()) << data[i];
     EXPECT_EQ(c["object"], "chat.completion.chunk");
     EXPECT_EQ(c["id"], json::parse(data[0])["id"]);
-    if (i == 0) EXPECT_EQ(c["choices"][0]["delta"]["role"], "assistant");
+    if (i == 0) {
+      EXPECT_EQ(c["choices"][0]["delta"]["role"], "assistant");
+    }
     if (c.contains("usage") && !c["usage"].is_null()) usage = c["usage"];
     if (c["choices"].empty()) continue;
     const json& d = c["choices"][0]["delta"];
@@ -297,9 +299,11 @@ TEST_F(ServeApi, MalformedRequestsGet4xxAndTheServerStaysUp) {
     EXPECT_EQ(r->status, c.status) << c.path << " " << c.body << " -> " << r->body;
     json e = json::parse(r->body, nullptr, false);
     ASSERT_FALSE(e.is_discarded()) << r->body;
-    std::string msg = c.path.rfind("/v1/messages", 0) == 0 ? e["error"]["message"] : e["error"]["message"];
+    std::string msg = e["error"]["message"];
     EXPECT_NE(msg.find(c.mention), std::string::npos) << c.body << " -> " << msg;
-    if (c.path.rfind("/v1/messages", 0) == 0) EXPECT_EQ(e["type"], "error") << r->body;
+    if (c.path.rfind("/v1/messages", 0) == 0) {
+      EXPECT_EQ(e["type"], "error") << r->body;
+    }
   }
   // 2 MiB > --max-body-mb 1: refused before it is parsed.
   std::string big = R"({"messages":[{"role":"user","content":")" + std::string(2 << 20, 'a') + "\"}]}";
