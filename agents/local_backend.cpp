@@ -2,15 +2,9 @@
 
 #include "model/config.h"
 #include "parsers/special_tokens.h"
-#include "runtime/prompt_tokens.h"
 #include "runtime/tokenizer/tokenizer.h"
 
 namespace v4rt::agents {
-
-std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
-                                      int32_t bos_id) {
-  return runtime::prompt_token_ids(tokenizer, prompt, bos_id);
-}
 
 Result<Completion> LocalBackend::complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                                           const TextSink& on_text) {
