@@ -241,7 +241,6 @@ struct HttpServer::Impl {
     line("v4rt_decode_seconds_total", "counter", "time spent in decode", decode_us / 1e6);
     line("v4rt_queue_depth", "gauge", "requests waiting for the engine", static_cast<double>(s.queued));
     line("v4rt_running", "gauge", "requests on the engine now", s.running ? 1.0 : 0.0);
-    line("v4rt_kv_bytes", "gauge", "bytes of the engine's warm state", 0.0);
     return o.str();
   }
 

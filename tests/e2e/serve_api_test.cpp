@@ -428,3 +428,40 @@ TEST(ServeRestart, CachedTokensSurviveARestartWithTheSameStore) {
 
 }  // namespace
 }  // namespace v4rt::testing::serve
+
+namespace v4rt::testing::serve {
+namespace {
+
+// --request-timeout: a request that would run for ages is cancelled: 504 (whole) or an error event (stream).
+TEST(ServeTimeout, LongRequestsAreCancelledAtTheTimeout) {
+  TempDir dir;
+  std::string why;
+  fs::path ckpt = make_tiny_checkpoint(dir.path(), &why);
+  if (ckpt.empty()) GTEST_SKIP() << "cannot create the tiny checkpoint: " << why;
+  ServeProcess s;
+  ASSERT_TRUE(s.start({"--model", ckpt.string(), "--no-store", "--request-timeout", "2", "--threads", "2"},
+                      dir.path() / "serve.log", &why))
+      << why;
+  httplib::Client c("127.0.0.1", s.port());
+  c.set_read_timeout(120, 0);
+  json body = {{"prompt", "forever"}, {"max_tokens", 1000000}, {"ignore_eos", true}};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Post("/v1/completions", body.dump(), "application/json");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504) << r->body;
+  EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find("request-timeout"), std::string::npos);
+  EXPECT_LT(secs, 30);
+  body["stream"] = true;
+  auto st = c.Post("/v1/completions", body.dump(), "application/json");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->status, 200);
+  std::vector<std::string> data = sse_data(st->body);
+  ASSERT_GE(data.size(), 2u);
+  EXPECT_EQ(data.back(), "[DONE]");
+  EXPECT_TRUE(json::parse(data[data.size() - 2]).contains("error")) << data[data.size() - 2];
+  EXPECT_EQ(s.terminate(), 0) << s.log();
+}
+
+}  // namespace
+}  // namespace v4rt::testing::serve
