@@ -99,6 +99,14 @@ TEST_F(ServeApi, HealthAndModels) {
   EXPECT_EQ(j["object"], "list");
   ASSERT_EQ(j["data"].size(), 1u);
   EXPECT_EQ(j["data"][0]["id"], "tiny");
+  auto m = client()->Get("/metrics", auth());
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("\nv4rt_requests_total "), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("\nv4rt_cache_hit_tokens_total "), std::string::npos) << m->body;
+  auto unauth = client()->Get("/metrics");
+  ASSERT_TRUE(unauth);
+  EXPECT_EQ(unauth->status, 401);
 }
 
 TEST_F(ServeApi, ChatCompletionNonStreaming) {
