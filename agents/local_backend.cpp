@@ -6,16 +6,6 @@
 
 namespace v4rt::agents {
 
-std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
-                                      int32_t bos_id) {
-  std::vector<runtime::ByteRange> structure;
-  structure.reserve(prompt.structure.size());
-  for (const parsers::PromptRange& r : prompt.structure) structure.push_back({r.begin, r.end});
-  std::vector<int32_t> ids = tokenizer.encode_structured(prompt.text, structure);
-  if (ids.empty() || ids[0] != bos_id) ids.insert(ids.begin(), bos_id);
-  return ids;
-}
-
 Result<Completion> LocalBackend::complete(const parsers::RenderedPrompt& prompt, const CompletionOptions& options,
                                           const TextSink& on_text) {
   runtime::GenerateRequest req;

@@ -13,6 +13,7 @@
 
 #include "agents/model_backend.h"
 #include "runtime/engine.h"
+#include "runtime/prompt_tokens.h"
 
 namespace v4rt::runtime {
 class Tokenizer;
@@ -20,12 +21,10 @@ class Tokenizer;
 
 namespace v4rt::agents {
 
-// The token ids of a rendered prompt as the model sees them: special tokens
-// matched only inside the encoder's structure (everything else literal), and
-// BOS first (added when the prompt does not start with it, as the engine does
-// for a text prompt of a new sequence).
-std::vector<int32_t> prompt_token_ids(const runtime::Tokenizer& tokenizer, const parsers::RenderedPrompt& prompt,
-                                      int32_t bos_id);
+// The token ids of a rendered prompt as the model sees them (special tokens
+// only in the encoder's structure, BOS first): runtime/prompt_tokens.h, shared
+// with the HTTP server.
+using runtime::prompt_token_ids;
 
 class LocalBackend : public ModelBackend {
  public:

@@ -58,6 +58,13 @@ if [ "$WITH_TESTS" = 1 ]; then
     (cd data/npm && [ -f package.json ] || echo '{"name":"v4rt-test-deps","private":true}' > package.json
      npm install --silent --no-audit --no-fund tokenizers@0.23.2 >/dev/null)
   fi
+  # The official OpenAI and Anthropic SDKs: `v4rt serve` client tests (tests/node/, tests/e2e/serve_sdk_test.cpp).
+  if [ ! -f data/npm/node_modules/openai/package.json ] || [ ! -f data/npm/node_modules/@anthropic-ai/sdk/package.json ]; then
+    echo "setup: installing npm openai@7.60.0 and @anthropic-ai/sdk@1.16.0 (server client tests)" >&2
+    mkdir -p data/npm
+    (cd data/npm && [ -f package.json ] || echo '{"name":"v4rt-test-deps","private":true}' > package.json
+     npm install --silent --no-audit --no-fund openai@7.60.0 @anthropic-ai/sdk@1.16.0 >/dev/null)
+  fi
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)

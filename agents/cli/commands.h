@@ -25,6 +25,9 @@ int cmd_bench(int argc, char** argv);
 // `v4rt logits`: raw next-token logits of a token sequence as .npy, for parity checks (cmd_logits.cpp).
 int cmd_logits(int argc, char** argv);
 
+// `v4rt serve`: the OpenAI/Anthropic-compatible HTTP server (cmd_serve.cpp; runtime/server/).
+int cmd_serve(int argc, char** argv);
+
 // `v4rt session list|show|fork|rm|pin|unpin|gc|check|export|import`: the KV session store (cmd_session.cpp).
 int cmd_session(int argc, char** argv);
 

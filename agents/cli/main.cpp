@@ -24,6 +24,7 @@ constexpr Command kCommands[] = {
      v4rt::cli::cmd_session},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
     {"tokenize", "JSON Lines text -> token ids, or ids -> text with --decode", v4rt::cli::cmd_tokenize},
+    {"serve", "OpenAI- and Anthropic-compatible HTTP server on a local checkpoint", v4rt::cli::cmd_serve},
     {"bench", "measure prefill/decode speed, MTP speed-up, memory and KV bytes per token", v4rt::cli::cmd_bench},
 };
 
