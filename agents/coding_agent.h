@@ -44,6 +44,8 @@ struct CodingAgentOptions {
   Budget budget;
   size_t max_tool_output_bytes = 30000;
   std::vector<std::string> only_tools;      // non-empty: keep just these built-in tools
+  std::vector<std::filesystem::path> plugins;  // --plugin files (agents/extension_tools.h)
+  std::filesystem::path mcp_config;            // --mcp-config file ({"mcpServers": ...}); "" none
 };
 
 class CodingAgent {
