@@ -2,6 +2,8 @@
 // offer the model (built-ins, then plugins from --plugin, the user's folder
 // and, when approved, the project's), in the order they are declared, each
 // with its source and what the permission policy decides for it by default.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -67,6 +69,7 @@ int cmd_tools(int argc, char** argv) {
   o.ask = ask;
   o.deny = deny;
   if (home && *home) o.home = home;
+  for (char** e = environ; *e; ++e) o.host_env.push_back(*e);  // the sandbox keeps its allow-list
   o.repo_context_tokens = 0;
   o.compact = false;
   for (const auto& p : plugins) o.plugins.push_back(p);

@@ -31,7 +31,7 @@ static int echo_invoke(void* state, size_t index, const char* args, const v4rt_c
   return V4RT_STATUS_OK;
 }
 
-static const char kSchema[] = "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}";
+__attribute__((unused)) static const char kSchema[] = "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}";
 
 static const v4rt_tool_def kTools[] = {
 #if defined(FIXTURE_DUP_TOOL)
