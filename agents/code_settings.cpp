@@ -65,9 +65,13 @@ Status apply_code_settings(std::string_view text, const std::string& src, bool t
     } else if (k == "instructions") {
       if (!v.is_string()) return Status::InvalidArgument(src + ": \"instructions\" must be a string");
       file_settings.instructions = v.get<std::string>();
+    } else if (k == "mcpServers") {
+      auto servers = tools::mcp::parse_mcp_servers(v, src);
+      if (!servers) return servers.status();
+      file_settings.mcp_servers = std::move(*servers);
     } else {
       return Status::InvalidArgument(src + ": unknown key \"" + k +
-                                     "\"; known: permissions, hooks, sandbox, instructions");
+                                     "\"; known: permissions, hooks, sandbox, instructions, mcpServers");
     }
   }
   if (trusted) {
@@ -100,6 +104,7 @@ Status apply_code_settings(std::string_view text, const std::string& src, bool t
   else
     settings.sandbox_max_processes = file_settings.sandbox_max_processes;  // a lower cap only restricts
   if (!file_settings.instructions.empty()) ignore("instructions");
+  if (!file_settings.mcp_servers.empty()) ignore("mcpServers (they start programs)");
   return Status::Ok();
 }
 

@@ -3,7 +3,8 @@
 //    "hooks": {"pre_tool": [...], "post_tool": [...]},
 //    "sandbox": {"network": false, "writable": ["/abs/dir", "~/dir"], "readable": ["~/.cargo"],
 //                "env": ["CARGO_HOME", "NPM_CONFIG_*"], "max_processes": 512},
-//    "instructions": "extra text for the system prompt"}
+//    "instructions": "extra text for the system prompt",
+//    "mcpServers": {"name": {"command": "npx", "args": [...], "env": {...}}}}
 // Every key is optional; unknown keys are an error naming them. Command-line
 // flags are applied after the file (they win).
 // The model can write this file, so it applies in full only when the user
@@ -22,6 +23,7 @@
 
 #include "base/status.h"
 #include "tools/hooks.h"
+#include "tools/mcp/mcp_client.h"
 #include "tools/permission_policy.h"
 
 namespace v4rt::agents {
@@ -33,6 +35,7 @@ struct CodeSettings {
   std::vector<std::string> sandbox_env;       // extra environment names (or "PREFIX*") for the sandbox
   long long sandbox_max_processes = 0;        // tasks the sandbox may hold at once; 0: the default (512)
   std::string instructions;
+  std::vector<tools::mcp::McpServerConfig> mcp_servers;  // trusted files only (they start programs)
 };
 
 // Parses the file's text (source names it in messages) into policy, hooks and

@@ -4,6 +4,7 @@
 
 #include "agents/code_settings.h"
 #include "agents/compaction.h"
+#include "agents/extension_tools.h"
 #include "agents/project_trust.h"
 #include "base/file_util.h"
 #include "tools/builtin_tools.h"
@@ -94,10 +95,11 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
   CodeSettings settings;
   fs::path settings_file = a->workspace_.root() / ".v4rt" / "settings.json";
   std::error_code ec;
+  bool project_trusted = false;
   if (fs::exists(settings_file, ec)) {
     auto text = read_file(settings_file);
     if (!text) return text.status();
-    bool trusted = ProjectTrust::in_state_dir(options.state_dir).is_trusted(a->workspace_.root(), *text);
+    bool trusted = project_trusted = ProjectTrust::in_state_dir(options.state_dir).is_trusted(a->workspace_.root(), *text);
     std::vector<std::string> ignored;
     V4RT_RETURN_IF_ERROR(apply_code_settings(*text, settings_file.string(), trusted, a->policy_, a->hooks_, settings,
                                              &ignored));
@@ -158,13 +160,24 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
           "bind root): a fork bomb is stopped only by the command timeout");
   }
   V4RT_RETURN_IF_ERROR(tools::register_builtin_tools(a->registry_, a->sandbox_.get(), bo));
+  // Plugin tools (--plugin, the user's folder, the project's only when approved).
+  ExtensionToolOptions eo{options.plugins, options.home, a->workspace_.root(), project_trusted,
+                          settings.mcp_servers, a->sandbox_.get(), a->sandbox_warning_};
+  if (!options.mcp_config.empty()) {
+    auto more = load_mcp_config(options.mcp_config);
+    if (!more) return more.status();
+    eo.mcp_servers.insert(eo.mcp_servers.end(), more->begin(), more->end());
+  }
+  auto plugins = register_extension_tools(eo, a->registry_, &a->warnings_);
+  if (!plugins) return plugins.status();
   if (!options.only_tools.empty()) {
     for (const auto& name : options.only_tools)
       if (!a->registry_.find(name))
         return Status::InvalidArgument("--tools: no tool named '" + name + "'; known: read, write, edit, "
                                        "apply_patch, list, glob, grep, shell, job, todo");
     for (const auto& name : a->registry_.names())
-      if (std::find(options.only_tools.begin(), options.only_tools.end(), name) == options.only_tools.end())
+      if (std::find(options.only_tools.begin(), options.only_tools.end(), name) == options.only_tools.end() &&
+          a->registry_.source(name) == "builtin")
         V4RT_RETURN_IF_ERROR(a->registry_.remove(name));
   }
   // Conversation: resumed, or new with the repository prefix.

@@ -48,6 +48,8 @@ struct CodingAgentOptions {
   // Workspace-relative directory the user started in (a subdirectory of the
   // project root): shell commands run there by default. "" or ".": the root.
   std::string start_dir;
+  std::vector<std::filesystem::path> plugins;  // --plugin files (agents/extension_tools.h)
+  std::filesystem::path mcp_config;            // --mcp-config file ({"mcpServers": ...}); "" none
 };
 
 class CodingAgent {

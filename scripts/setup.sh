@@ -65,6 +65,13 @@ if [ "$WITH_TESTS" = 1 ]; then
     (cd data/npm && [ -f package.json ] || echo '{"name":"v4rt-test-deps","private":true}' > package.json
      npm install --silent --no-audit --no-fund openai@7.60.0 @anthropic-ai/sdk@1.16.0 >/dev/null)
   fi
+  # A real MCP server for the MCP client tests (tests/tools/mcp_*, tests/e2e/mcp_*), stdio.
+  if [ ! -f data/npm/node_modules/@modelcontextprotocol/server-everything/package.json ]; then
+    echo "setup: installing npm @modelcontextprotocol/server-everything@2026.1.26 (MCP test server)" >&2
+    mkdir -p data/npm
+    (cd data/npm && [ -f package.json ] || echo '{"name":"v4rt-test-deps","private":true}' > package.json
+     npm install --silent --no-audit --no-fund --save-exact @modelcontextprotocol/server-everything@2026.1.26 >/dev/null)
+  fi
 fi
 
 JOBS=$(nproc 2>/dev/null || echo 2)

@@ -17,7 +17,7 @@ bool valid_name(const std::string& n) {
 
 }  // namespace
 
-Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
+Status ToolRegistry::add(std::unique_ptr<Tool> tool, std::string source) {
   if (!tool) return Status::InvalidArgument("tool registry: null tool");
   const std::string& name = tool->spec().name;
   if (!valid_name(name))
@@ -32,6 +32,7 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
                               [](const std::unique_ptr<Tool>& t, const std::string& n) {
                                 return t->spec().name < n;
                               });
+  sources_[name] = std::move(source);
   tools_.insert(pos, std::move(tool));
   return Status::Ok();
 }
@@ -39,6 +40,7 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
 Status ToolRegistry::remove(std::string_view name) {
   for (auto it = tools_.begin(); it != tools_.end(); ++it)
     if ((*it)->spec().name == name) {
+      sources_.erase((*it)->spec().name);
       tools_.erase(it);
       return Status::Ok();
     }
@@ -49,6 +51,11 @@ Tool* ToolRegistry::find(std::string_view name) const {
   for (const auto& t : tools_)
     if (t->spec().name == name) return t.get();
   return nullptr;
+}
+
+std::string ToolRegistry::source(std::string_view name) const {
+  auto it = sources_.find(name);
+  return it == sources_.end() ? std::string() : it->second;
 }
 
 std::vector<Tool*> ToolRegistry::list() const {

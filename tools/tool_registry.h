@@ -5,6 +5,7 @@
 // Not thread-safe for add(); find()/list() are safe once adding is done.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,10 +21,14 @@ namespace v4rt::tools {
 class ToolRegistry {
  public:
   // InvalidArgument for an empty/ill-formed name or a name already taken.
-  Status add(std::unique_ptr<Tool> tool);
+  // source says where the tool comes from, for `v4rt tools list` and
+  // messages: "builtin", "plugin:<name>", "mcp:<server>".
+  Status add(std::unique_ptr<Tool> tool, std::string source = "builtin");
   // Removes a tool (e.g. --disable-tool); NotFound if absent.
   Status remove(std::string_view name);
   Tool* find(std::string_view name) const;  // nullptr if absent
+  // The source given to add() ("" if absent).
+  std::string source(std::string_view name) const;
   // Sorted by name.
   std::vector<Tool*> list() const;
   std::vector<std::string> names() const;
@@ -33,6 +38,7 @@ class ToolRegistry {
 
  private:
   std::vector<std::unique_ptr<Tool>> tools_;  // kept sorted by name
+  std::map<std::string, std::string, std::less<>> sources_;  // tool name -> source
 };
 
 }  // namespace v4rt::tools

@@ -195,6 +195,8 @@ int cmd_code(int argc, char** argv) {
   std::string workspace = ".", permission_mode, resume;
   std::vector<std::string> allow, ask, deny;
   std::string only_tools;
+  std::vector<std::string> plugins;
+  std::string mcp_config;
   bool unsandboxed = false, allow_network = false, cont = false, no_compact = false, thinking = true;
   bool list_sessions = false, trust_project = false;
   long long repo_tokens = 32000, context_limit = 0, max_total_tokens = 0, save_every = 1024;
@@ -224,6 +226,8 @@ int cmd_code(int argc, char** argv) {
   flags.add_list("ask", &ask, "ask rule", "RULE");
   flags.add_list("deny", &deny, "deny rule (deny wins)", "RULE");
   flags.add_string("tools", &only_tools, "comma-separated built-in tools to offer (default: all)", "LIST");
+  flags.add_list("plugin", &plugins, "load this tool plugin (.so) too; see `v4rt tools list`", "PATH");
+  flags.add_string("mcp-config", &mcp_config, "JSON file with \"mcpServers\" (Claude Code's shape) to start", "FILE");
   flags.add_bool("unsandboxed", &unsandboxed, "run shell commands without the bwrap sandbox (dangerous)");
   flags.add_bool("allow-network", &allow_network, "give sandboxed commands network access");
   flags.add_bool("trust-project", &trust_project,
@@ -392,6 +396,8 @@ int cmd_code(int argc, char** argv) {
     if (c > p) o.only_tools.push_back(only_tools.substr(p, c - p));
     p = c + 1;
   }
+  for (const auto& p : plugins) o.plugins.push_back(p);
+  o.mcp_config = mcp_config;
   o.budget.max_steps = max_steps;
   o.budget.max_tokens_per_turn = max_turn_tokens;
   o.budget.max_total_tokens = max_total_tokens;

@@ -15,6 +15,8 @@ int cmd_chat(int argc, char** argv);
 int cmd_chat_parse(int argc, char** argv);
 // `v4rt code`: the repository coding agent (cmd_code.cpp; REPL in code_repl.cpp).
 int cmd_code(int argc, char** argv);
+// `v4rt tools list`: every tool a coding session offers, with its source and permission (cmd_tools.cpp).
+int cmd_tools(int argc, char** argv);
 // `v4rt tokenize`: JSON Lines text <-> ids through runtime::Tokenizer (cmd_tokenize.cpp).
 int cmd_tokenize(int argc, char** argv);
 

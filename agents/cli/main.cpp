@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
     {"model", "inspect or initialise a checkpoint (inspect, init)", v4rt::cli::cmd_model},
     {"chat", "render prompts / parse completions in the DeepSeek-V4 chat format (render, parse)", v4rt::cli::cmd_chat},
     {"code", "the repository coding agent (headless with -p, else interactive)", v4rt::cli::cmd_code},
+    {"tools", "list the tools a coding session offers (built-in, plugins) with source and permission",
+     v4rt::cli::cmd_tools},
     {"session", "manage the persistent KV session store (list, show, fork, rm, pin, gc, check, export, import)",
      v4rt::cli::cmd_session},
     {"logits", "write a token sequence's next-token logits as .npy (parity checks)", v4rt::cli::cmd_logits},
