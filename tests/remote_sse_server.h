@@ -28,7 +28,7 @@ struct ScriptedReply {
 };
 
 struct ReceivedRequest {
-  std::string path, body, authorization;
+  std::string path, body, authorization, x_api_key;
   nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
@@ -63,7 +63,7 @@ class ScriptedServer {
     ScriptedReply reply;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back({req.path, req.body, req.get_header_value("Authorization")});
+      requests_.push_back({req.path, req.body, req.get_header_value("Authorization"), req.get_header_value("x-api-key")});
       if (next_ >= replies_.size()) {
         res.status = 500;
         res.set_content(R"({"error":{"message":"the test script has no more replies"}})", "application/json");
@@ -151,6 +151,56 @@ inline ScriptedReply chat_reply(const std::vector<std::string>& reasoning, const
                                                            {"completion_tokens", completion_tokens},
                                                            {"prompt_tokens_details", {{"cached_tokens", cached_tokens}}}}}}).dump() + "\n\n");
   r.chunks.push_back("data: [DONE]\n\n");
+  return r;
+}
+
+// SSE of Anthropic's /v1/messages: message_start (usage), a thinking block,
+// a text block, tool_use blocks with input_json_delta fragments,
+// message_delta (stop_reason, output tokens), message_stop.
+inline ScriptedReply anthropic_reply(const std::vector<std::string>& thinking, const std::vector<std::string>& text,
+                                     const std::vector<ScriptedToolCall>& calls, int64_t input_tokens,
+                                     int64_t output_tokens, int64_t cache_read_tokens) {
+  ScriptedReply r;
+  auto ev = [&](const std::string& name, const nlohmann::json& data) {
+    r.chunks.push_back("event: " + name + "\ndata: " + data.dump() + "\n\n");
+  };
+  ev("message_start", {{"type", "message_start"},
+                       {"message", {{"id", "msg_1"}, {"type", "message"}, {"role", "assistant"},
+                                    {"content", nlohmann::json::array()},
+                                    {"usage", {{"input_tokens", input_tokens},
+                                               {"cache_read_input_tokens", cache_read_tokens},
+                                               {"output_tokens", 1}}}}}});
+  int index = 0;
+  if (!thinking.empty()) {
+    ev("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                               {"content_block", {{"type", "thinking"}, {"thinking", ""}}}});
+    for (const auto& t : thinking)
+      ev("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                 {"delta", {{"type", "thinking_delta"}, {"thinking", t}}}});
+    ev("content_block_stop", {{"type", "content_block_stop"}, {"index", index++}});
+  }
+  r.chunks.push_back("event: ping\ndata: {\"type\": \"ping\"}\n\n");
+  if (!text.empty()) {
+    ev("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                               {"content_block", {{"type", "text"}, {"text", ""}}}});
+    for (const auto& t : text)
+      ev("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                 {"delta", {{"type", "text_delta"}, {"text", t}}}});
+    ev("content_block_stop", {{"type", "content_block_stop"}, {"index", index++}});
+  }
+  for (const auto& c : calls) {
+    ev("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                               {"content_block", {{"type", "tool_use"}, {"id", c.id}, {"name", c.name},
+                                                  {"input", nlohmann::json::object()}}}});
+    for (const auto& f : c.argument_fragments)
+      ev("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                 {"delta", {{"type", "input_json_delta"}, {"partial_json", f}}}});
+    ev("content_block_stop", {{"type", "content_block_stop"}, {"index", index++}});
+  }
+  ev("message_delta", {{"type", "message_delta"},
+                       {"delta", {{"stop_reason", calls.empty() ? "end_turn" : "tool_use"}}},
+                       {"usage", {{"output_tokens", output_tokens}}}});
+  ev("message_stop", {{"type", "message_stop"}});
   return r;
 }
 

@@ -1,4 +1,5 @@
-// The remote backends by spec: "openai-completions:URL" or "openai-chat:URL"
+// The remote backends by spec: "openai-completions:URL", "openai-chat:URL" or
+// "anthropic:URL"
 // (agents/backends/*_backend.h). The CLI fills RemoteOptions (the key from
 // the environment) and calls make_remote_backend. Stateless.
 #pragma once
@@ -12,11 +13,12 @@
 
 namespace v4rt::agents::backends {
 
-// True for a spec this factory builds ("openai-completions:", "openai-chat:").
+// True for a spec this factory builds ("openai-completions:", "openai-chat:", "anthropic:").
 bool is_remote_spec(std::string_view spec);
 
 // The environment variable the key is read from unless --api-key-env names
-// another: DEEPSEEK_API_KEY for a deepseek.com URL, else OPENAI_API_KEY.
+// another: DEEPSEEK_API_KEY for a deepseek.com URL, else ANTHROPIC_API_KEY
+// for anthropic:, else OPENAI_API_KEY.
 std::string default_api_key_env(std::string_view spec);
 
 // InvalidArgument naming the spec for an unknown kind or a URL that is not http(s).

@@ -100,7 +100,8 @@ int cmd_code(int argc, char** argv) {
   flags.add_string("prompt", &prompt, "the task (also -p); '-' reads it from stdin", "TASK");
   flags.add_string("output-format", &output_format, "text, json or stream-json", "FMT");
   flags.add_string("backend", &backend_spec,
-                   "local (the engine, needs --model), replay:FILE, openai-completions:URL or openai-chat:URL "
+                   "local (the engine, needs --model), replay:FILE, openai-completions:URL, openai-chat:URL or "
+                   "anthropic:URL "
                    "(docs/backends.md)", "SPEC", "V4RT_BACKEND");
   std::string remote_model, api_key_env;
   std::vector<std::string> remote_headers;
@@ -109,7 +110,7 @@ int cmd_code(int argc, char** argv) {
   flags.add_string("remote-model", &remote_model, "remote backends: the server's model name", "NAME", "V4RT_REMOTE_MODEL");
   flags.add_string("api-key-env", &api_key_env,
                    "remote backends: the environment variable holding the API key (default DEEPSEEK_API_KEY for "
-                   "deepseek.com, else OPENAI_API_KEY); the key itself is never a flag", "NAME");
+                   "deepseek.com, else ANTHROPIC_API_KEY for anthropic:, else OPENAI_API_KEY); never the key itself", "NAME");
   flags.add_list("header", &remote_headers, "remote backends: extra request header 'Name: value'", "HDR");
   flags.add_double("connect-timeout-s", &connect_timeout_s, "remote backends: seconds to connect");
   flags.add_double("request-timeout-s", &request_timeout_s,
@@ -226,8 +227,8 @@ int cmd_code(int argc, char** argv) {
     backend = std::move(*r);
     if (format == CodeOutput::kText) std::fprintf(stderr, "v4rt: backend %s\n", terminal_safe(backend->describe()).c_str());
   } else {
-    return report(Status::InvalidArgument("--backend must be 'local', 'replay:FILE', 'openai-completions:URL' or "
-                                          "'openai-chat:URL' (got '" + backend_spec + "')"),
+    return report(Status::InvalidArgument("--backend must be 'local', 'replay:FILE', 'openai-completions:URL', "
+                                          "'openai-chat:URL' or 'anthropic:URL' (got '" + backend_spec + "')"),
                   "v4rt code --help");
   }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "agents/backends/anthropic_backend.h"
 #include "agents/backends/http_stream.h"
 #include "agents/backends/openai_chat_backend.h"
 #include "agents/backends/openai_completions_backend.h"
@@ -130,6 +131,52 @@ TEST(OpenAiChat, AccumulatesToolCallArgumentFragmentsAndReasoning) {
   EXPECT_FALSE(j["messages"][2].contains("raw"));
   EXPECT_EQ(j["messages"][2]["tool_calls"][0]["id"], "c0");
   EXPECT_EQ(j["messages"][3]["tool_call_id"], "c0");
+}
+
+TEST(Anthropic, StreamsThinkingTextAndToolUseFragments) {
+  ScriptedServer server({testing::anthropic_reply({"Hmm, ", "ok."}, {"Reading."}, {{"toolu_9", "read", {"{\"path\"", ": \"a.txt\"}"}}},
+                                                  30, 12, 70)});
+  AnthropicBackend b(options_for(server));
+  nlohmann::ordered_json messages = nlohmann::ordered_json::parse(R"([
+    {"role":"system","content":"sys","tools":[{"type":"function","function":{"name":"read","description":"d","parameters":{"type":"object"}}}]},
+    {"role":"user","content":"go"},
+    {"role":"assistant","content":"","tool_calls":[{"id":"t0","type":"function","function":{"name":"read","arguments":"{\"path\":\"b\"}"}}]},
+    {"role":"tool","tool_call_id":"t0","content":"r0"}])");
+  std::string text, reasoning;
+  auto c = b.complete_messages(messages, {}, {}, [&](DeltaKind k, std::string_view p) {
+    (k == DeltaKind::kText ? text : reasoning) += p;
+    return true;
+  });
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(reasoning, "Hmm, ok.");
+  EXPECT_EQ(text, "Reading.");
+  ASSERT_EQ(c->structured->tool_calls.size(), 1u);
+  EXPECT_EQ(c->structured->tool_calls[0].id, "toolu_9");
+  EXPECT_EQ(c->structured->tool_calls[0].arguments, "{\"path\": \"a.txt\"}");
+  EXPECT_EQ(c->prompt_tokens, 100);
+  EXPECT_EQ(c->reused_tokens, 70);
+  EXPECT_EQ(c->generated_tokens, 12);
+  auto q = server.requests().at(0);
+  EXPECT_EQ(q.path, "/v1/messages");
+  EXPECT_EQ(q.x_api_key, kKey);
+  EXPECT_TRUE(q.authorization.empty());
+  auto j = q.json();
+  EXPECT_EQ(j["system"], "sys");
+  EXPECT_EQ(j["tools"][0]["name"], "read");
+  EXPECT_EQ(j["messages"][1]["content"][0]["type"], "tool_use");
+  EXPECT_EQ(j["messages"][1]["content"][0]["input"]["path"], "b");
+  EXPECT_EQ(j["messages"][2]["role"], "user");
+  EXPECT_EQ(j["messages"][2]["content"][0]["tool_use_id"], "t0");
+}
+
+TEST(Anthropic, StreamWithoutMessageStopIsTruncated) {
+  ScriptedReply r = testing::anthropic_reply({}, {"abc"}, {}, 1, 1, 0);
+  r.chunks.pop_back();  // no message_stop
+  ScriptedServer server({r});
+  AnthropicBackend b(options_for(server));
+  auto c = b.complete_messages(nlohmann::ordered_json::array(), {}, {}, [](DeltaKind, std::string_view) { return true; });
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("without message_stop"), std::string::npos) << c.status().message();
 }
 
 TEST(RemoteReliability, Retries429HonouringRetryAfterThen500ThenSucceeds) {

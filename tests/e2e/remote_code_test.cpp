@@ -189,6 +189,55 @@ TEST_F(RemoteCodeE2E, ChatBackendFixesTheBugWithStreamedToolCallDeltas) {
   EXPECT_EQ(ends[5]["reused_tokens"], 500);
 }
 
+TEST_F(RemoteCodeE2E, AnthropicBackendFixesTheBugWithToolUseBlocks) {
+  need_sandbox();
+  make_git_repo(repo_, {{"calc.sh", kCalc}, {"test.sh", kTest}});
+  std::vector<ScriptedReply> replies = {
+      anthropic_reply({"Look at ", "the code."}, {}, {{"toolu_1", "read", {"{\"path\":", " \"calc.sh\"}"}}}, 100, 10, 0),
+      error_reply(529, "overloaded"),
+      anthropic_reply({"Wrong sign."}, {}, {{"toolu_2", "edit", {"{\"path\": \"calc.sh\", \"old\": \"$1 ", "- $2\", \"new\": \"$1 * $2\"}"}}},
+                      20, 10, 100),
+      anthropic_reply({"Test."}, {}, {{"toolu_3", "shell", {"{\"command\"", ": \"sh test.sh\"}"}}}, 20, 10, 200),
+      anthropic_reply({"Must add."}, {},
+                      {{"toolu_4", "edit", {"{\"path\": \"calc.sh\", \"start_line\": 2, ", "\"end_line\": 2, \"new\": \"  echo $(( $1 + $2 ))\"}"}}},
+                      20, 10, 300),
+      anthropic_reply({"Again."}, {}, {{"toolu_5", "shell", {"{\"command\": \"sh test.sh\", \"timeout\": 30}"}}}, 20, 10, 400),
+      anthropic_reply({"Done."}, {"Fixed add() ", "in calc.sh."}, {}, 20, 10, 500),
+  };
+  ScriptedServer server(replies);
+  auto r = run_command("env ANTHROPIC_API_KEY=" + shell_quote(kKey) + " " + shell_quote(v4rt_binary().string()) +
+                       " code -p 'fix the tests' --backend " + shell_quote("anthropic:" + server.url()) +
+                       " --workspace " + shell_quote(repo_.string()) + " --state-dir " + shell_quote(state_.string()) +
+                       " --remote-model deepseek-v4 --output-format stream-json");
+  expect_task_done(r, repo_);
+  expect_key_nowhere(r);
+  auto ev = events(r.out);
+  EXPECT_EQ(of_type(ev, "tool_call")[0]["id"], "toolu_1");
+  EXPECT_EQ(of_type(ev, "done")[0]["result"], "Fixed add() in calc.sh.");
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 7u);
+  EXPECT_EQ(reqs[0].path, "/v1/messages");
+  EXPECT_EQ(reqs[0].x_api_key, kKey);
+  auto last = reqs.back().json();
+  EXPECT_TRUE(last["system"].is_string());
+  EXPECT_EQ(last["tools"][0]["input_schema"]["type"], "object");
+  // Tool results go back as tool_result blocks naming the tool_use ids.
+  int results = 0;
+  for (const auto& m : last["messages"])
+    for (const auto& b : m["content"])
+      if (b["type"] == "tool_result") {
+        ++results;
+        EXPECT_EQ(m["role"], "user");
+        EXPECT_EQ(b["tool_use_id"].get<std::string>().rfind("toolu_", 0), 0u);
+      }
+  EXPECT_EQ(results, 5);
+  auto ends = of_type(ev, "turn_end");
+  ASSERT_EQ(ends.size(), 6u);
+  EXPECT_EQ(ends[5]["reused_tokens"], 500);
+  EXPECT_EQ(ends[5]["prompt_tokens"], 520);  // input_tokens excludes the cached part
+  EXPECT_EQ(ends[1]["retries"], 1);
+}
+
 TEST_F(RemoteCodeE2E, UnauthorizedIsAClearErrorWithoutTheKey) {
   make_git_repo(repo_, {{"calc.sh", kCalc}});
   ScriptedServer server({error_reply(401, "Incorrect API key provided: " + kKey)});
