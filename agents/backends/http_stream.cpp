@@ -124,6 +124,37 @@ bool retryable_curl_error(CURLcode c) {
   }
 }
 
+struct MultiDeleter {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+
+// curl_easy_perform, but polling in 50 ms steps so that a stop request or the
+// idle timeout ends the transfer within 50 ms even while the server is silent
+// (libcurl calls the progress callback only about once a second then).
+CURLcode perform(CURL* e, Try& t) {
+  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  if (!multi || curl_multi_add_handle(multi.get(), e) != CURLM_OK) return curl_easy_perform(e);
+  int running = 1;
+  CURLcode rc = CURLE_OK;
+  while (running) {
+    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+      rc = CURLE_RECV_ERROR;
+      break;
+    }
+    if (!running) break;
+    if (on_progress(&t, 0, 0, 0, 0) != 0) {
+      rc = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_multi_poll(multi.get(), nullptr, 0, 50, nullptr);
+  }
+  int left = 0;
+  while (CURLMsg* m = curl_multi_info_read(multi.get(), &left))
+    if (m->msg == CURLMSG_DONE && m->easy_handle == e) rc = m->data.result;
+  curl_multi_remove_handle(multi.get(), e);
+  return rc;
+}
+
 }  // namespace
 
 double parse_retry_after(std::string_view value) {
@@ -173,7 +204,7 @@ Result<HttpResult> http_post_stream(const HttpRequest& request, const HttpOption
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    CURLcode rc = curl_easy_perform(e);
+    CURLcode rc = perform(e, t);
     result.status = response_code(e);
     result.error_body = std::move(t.error_body);
     result.first_byte_s = t.first_byte_s;

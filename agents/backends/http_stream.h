@@ -5,8 +5,9 @@
 //     a connection closed before any response byte, 429 (Retry-After
 //     honoured, capped) and 5xx -- only while no byte of a 2xx body has been
 //     handed to the caller, so a request whose stream started is never re-sent;
-//   * cancellation through the stop_token aborts the transfer at once
-//     (CURLOPT_XFERINFOFUNCTION) and also cuts a backoff sleep short;
+//   * cancellation through the stop_token aborts the transfer at once (the
+//     transfer runs on a curl multi handle polled every 50 ms, plus
+//     CURLOPT_XFERINFOFUNCTION) and also cuts a backoff sleep short;
 //   * connect timeout, and an idle timeout: the server must send a byte within
 //     idle_timeout_s of the request and of the previous byte (slow streams
 //     survive; a server that never answers does not hang the agent).

@@ -250,7 +250,7 @@ TEST(RemoteReliability, SilentServerTimesOut) {
   auto t0 = Clock::now();
   auto c = b.complete(prompt_of("x"), {}, [](std::string_view) { return true; });
   ASSERT_FALSE(c.ok());
-  EXPECT_LT(since(t0), 4);
+  EXPECT_LT(since(t0), 1.6);
   EXPECT_NE(c.status().message().find("no answer within"), std::string::npos) << c.status().message();
   EXPECT_EQ(server.requests().size(), 1u);  // not re-sent
 }
@@ -272,7 +272,7 @@ TEST(RemoteReliability, StopTokenAbortsTheTransferAtOnce) {
   canceller.join();
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_TRUE(c->cancelled);
-  EXPECT_LT(since(t0), 2.0);
+  EXPECT_LT(since(t0), 0.8);  // 0.3 s until the request, then at once
 }
 
 TEST(RemoteErrors, UnauthorizedNamesTheVariableNeverTheKey) {
