@@ -55,11 +55,17 @@ class RemoteCodeE2E : public ::testing::Test {
 };
 
 // A DSML turn as a server streams it: EOS removed (finish_reason "stop" ends
-// the turn), cut into small pieces that split multi-byte characters.
+// the turn), cut into pieces of about 7 bytes that split DSML markers (JSON
+// strings hold whole UTF-8 characters, so a cut never falls inside one).
 std::vector<std::string> pieces_of(std::string turn_text) {
   turn_text.resize(turn_text.size() - kEos.size());
   std::vector<std::string> out;
-  for (size_t i = 0; i < turn_text.size(); i += 7) out.push_back(turn_text.substr(i, 7));
+  for (size_t i = 0; i < turn_text.size();) {
+    size_t j = std::min(turn_text.size(), i + 7);
+    while (j < turn_text.size() && (static_cast<unsigned char>(turn_text[j]) & 0xC0) == 0x80) ++j;
+    out.push_back(turn_text.substr(i, j - i));
+    i = j;
+  }
   return out;
 }
 
