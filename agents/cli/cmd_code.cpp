@@ -144,7 +144,7 @@ int cmd_code(int argc, char** argv) {
   flags.add_int("max-turn-tokens", &max_turn_tokens, "tokens one model turn may generate");
   flags.add_int("max-tokens", &max_total_tokens, "generated tokens per task (0: no limit)");
   flags.add_double("max-wall-s", &max_wall_s, "seconds per task (0: no limit)");
-  flags.add_double("temperature", &temperature, "sampling temperature of the local backend (0: greedy)");
+  flags.add_double("temperature", &temperature, "sampling temperature (0: greedy); sent to remote backends only when given");
   flags.add_int("save-every", &save_every,
                 "local backend: save a prefix-cache point every N prompt tokens, so the next run restores the "
                 "repository prefix instead of prefilling it (0: only at turn ends)");

@@ -244,6 +244,23 @@ TEST_F(RemoteCodeE2E, AnthropicBackendFixesTheBugWithToolUseBlocks) {
   EXPECT_EQ(ends[1]["retries"], 1);
 }
 
+// The key is gone from v4rt's environment before any tool runs: even an
+// unsandboxed command that prints its environment does not see it.
+TEST_F(RemoteCodeE2E, ToolsNeverSeeTheKey) {
+  make_git_repo(repo_, {{"calc.sh", kCalc}});
+  ScriptedServer server({chat_reply({"Check."}, {}, {{"call_env", "shell", {"{\"command\": \"env\"}"}}}, 10, 1, 0),
+                         chat_reply({}, {"ok"}, {}, 20, 1, 10)});
+  auto r = run("openai-chat:" + server.url(), "--unsandboxed --allow 'shell(env)'");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto results = of_type(events(r.out), "tool_result");
+  ASSERT_EQ(results.size(), 1u) << r.out;
+  EXPECT_FALSE(results[0]["is_error"].get<bool>()) << results[0].dump();
+  EXPECT_NE(results[0]["output"].get<std::string>().find("PATH="), std::string::npos) << results[0].dump();
+  EXPECT_EQ(results[0]["output"].get<std::string>().find("OPENAI_API_KEY"), std::string::npos);
+  expect_key_nowhere(r);
+  EXPECT_EQ(server.requests().at(0).authorization, "Bearer " + kKey);
+}
+
 TEST_F(RemoteCodeE2E, UnauthorizedIsAClearErrorWithoutTheKey) {
   make_git_repo(repo_, {{"calc.sh", kCalc}});
   ScriptedServer server({error_reply(401, "Incorrect API key provided: " + kKey)});
