@@ -4,7 +4,7 @@ namespace v4rt::agents {
 
 const char* event_kind_name(AgentEvent::Kind kind) {
   switch (kind) {
-    case AgentEvent::Kind::kStart: return "start";
+    case AgentEvent::Kind::kStart: return "init";
     case AgentEvent::Kind::kTurnStart: return "turn_start";
     case AgentEvent::Kind::kReasoning: return "reasoning";
     case AgentEvent::Kind::kText: return "text";

@@ -13,7 +13,7 @@ namespace v4rt::agents {
 
 struct AgentEvent {
   enum class Kind {
-    kStart,        // backend, tools
+    kStart,        // "init": extra = session_id, model, backend, workspace, cwd, tools, permission_mode, resumed
     kTurnStart,    // step
     kReasoning,    // text (delta)
     kText,         // text (delta)
@@ -35,7 +35,7 @@ struct AgentEvent {
   std::string stop_reason;
   int64_t prompt_tokens = 0, reused_tokens = 0, generated_tokens = 0;
   double prefill_s = 0, decode_s = 0;
-  nlohmann::json extra;  // kStart: {"backend","tools"}; kTurnEnd: {"ttft_s","retries"}; kDone: totals
+  nlohmann::json extra;  // kStart: the init fields; kTurnEnd: {"ttft_s","retries"} (remote backends); kDone: totals
 
   nlohmann::json to_json() const;
 };

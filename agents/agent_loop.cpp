@@ -1,6 +1,10 @@
 #include "agents/agent_loop.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
 #include <thread>
 
 #include "parsers/dsml_stream.h"
@@ -107,6 +111,10 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
       c.result = "unknown tool '" + c.name + "'; the available tools are: " + names;
       continue;
     }
+    if (!options_.default_cwd.empty() && c.args.is_object() && !c.args.contains("cwd") &&
+        c.tool->spec().parameters.contains("properties") &&
+        c.tool->spec().parameters["properties"].contains("cwd"))
+      c.args["cwd"] = options_.default_cwd;
     std::string problems = check_arguments(c.tool->spec().parameters, c.args);
     if (!problems.empty()) {
       c.is_error = true;
@@ -136,9 +144,11 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
     }
     if (v.decision == tools::Decision::kAsk) {
       if (approver_) {
-        tools::Decision d = approver_(req, v.reason);
-        v.decision = d == tools::Decision::kAllow ? tools::Decision::kAllow : tools::Decision::kDeny;
-        v.reason = v.decision == tools::Decision::kAllow ? "approved by the user" : "refused by the user";
+        Approval d = approver_(req, v.reason);
+        v.decision = d.decision == tools::Decision::kAllow ? tools::Decision::kAllow : tools::Decision::kDeny;
+        v.reason = v.decision == tools::Decision::kAllow ? "approved by the user"
+                   : d.note.empty()                      ? "refused by the user"
+                                                         : "refused by the user, who says: " + d.note;
       } else {
         v.decision = tools::Decision::kDeny;
         if (req.kind == tools::ToolKind::kExecute && !req.subject.empty())
@@ -242,18 +252,38 @@ void AgentLoop::process_calls(std::vector<Call>& calls, AgentObserver* observer,
 }
 
 Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget& budget, AgentObserver* observer,
-                                  std::stop_token stop) {
+                                  std::stop_token user_stop) {
   auto emit = [&](const AgentEvent& e) {
     if (observer) observer->on_event(e);
   };
   RunSummary s;
   auto t0 = Clock::now();
+  // One stop for the run: the caller's (Ctrl-C) or the wall-time deadline,
+  // which a watcher requests on time, so a running tool (its process group)
+  // or model turn is cut within a moment, not when it ends by itself.
+  std::stop_source run_stop;
+  std::stop_callback forward_user_stop(user_stop, [&run_stop] { run_stop.request_stop(); });
+  std::atomic<bool> deadline_hit{false};
+  std::jthread deadline;
+  if (budget.max_wall_s > 0)
+    deadline = std::jthread([&run_stop, &deadline_hit, t0, limit = budget.max_wall_s](std::stop_token st) {
+      auto until = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit));
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock<std::mutex> lock(m);
+      if (!cv.wait_until(lock, st, until, [] { return false; }) && !st.stop_requested()) {
+        deadline_hit = true;
+        run_stop.request_stop();
+      }
+    });
+  std::stop_token stop = run_stop.get_token();
+  auto stopped_reason = [&] { return deadline_hit ? "wall_time" : "cancelled"; };
   const bool thinking = options_.chat.thinking_mode == parsers::ThinkingMode::kThinking;
   int parse_errors = 0;
   int64_t last_prompt_tokens = 0;
   for (int step = 1;; ++step) {
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (stop.stop_requested()) { s.stop_reason = "cancelled"; break; }
+    if (stop.stop_requested()) { s.stop_reason = stopped_reason(); break; }
     if (step > budget.max_steps) { s.stop_reason = "max_steps"; break; }
     if (budget.max_wall_s > 0 && elapsed > budget.max_wall_s) { s.stop_reason = "wall_time"; break; }
     if (budget.max_total_tokens > 0 && s.generated_tokens >= budget.max_total_tokens) {
@@ -366,7 +396,7 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
     if (!structured_backend) am["raw"] = completion->text;
     if (completion->cancelled) {
       messages.push_back(am);
-      s.stop_reason = "cancelled";
+      s.stop_reason = stopped_reason();
       break;
     }
     if (const parsers::ParseError* err = structured_backend ? nullptr : stream.error()) {
@@ -452,6 +482,10 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
       tm["content"] = c.result;
       messages.push_back(tm);
     }
+  }
+  if (deadline.joinable()) {
+    deadline.request_stop();
+    deadline.join();
   }
   s.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   AgentEvent done;

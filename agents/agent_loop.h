@@ -38,9 +38,17 @@ struct Budget {
   int max_parse_errors = 3;         // consecutive unparsable turns before giving up
 };
 
-// Asked when the policy says "ask"; returns kAllow or kDeny. Absent
-// (non-interactive): every "ask" is refused with a hint to pre-approve.
-using Approver = std::function<tools::Decision(const tools::PermissionRequest& request, const std::string& reason)>;
+// The user's answer to an approval prompt: kAllow or kDeny, and for a refusal
+// optionally what the user wants the model told (it reaches the tool result).
+struct Approval {
+  Approval(tools::Decision d, std::string why = "") : decision(d), note(std::move(why)) {}  // NOLINT: implicit
+  tools::Decision decision;
+  std::string note;
+};
+
+// Asked when the policy says "ask". Absent (non-interactive): every "ask" is
+// refused with a hint to pre-approve.
+using Approver = std::function<Approval(const tools::PermissionRequest& request, const std::string& reason)>;
 
 // Called before each render when the prompt is near the context limit; may
 // shorten messages (compaction). Returns a description of what it did, or "".
@@ -52,6 +60,9 @@ struct AgentOptions {
   int max_parallel_tools = 8;            // read-only calls of one turn run concurrently
   int64_t context_limit_tokens = 0;      // 0: no compaction
   double compact_at = 0.8;               // compact when the prompt passes this share of the limit
+  // Workspace-relative directory a command tool (one with a "cwd" argument)
+  // runs in when the model names none: where the user started v4rt. "": the root.
+  std::string default_cwd;
 };
 
 struct RunSummary {

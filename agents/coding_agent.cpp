@@ -7,6 +7,7 @@
 #include "agents/project_trust.h"
 #include "base/file_util.h"
 #include "tools/builtin_tools.h"
+#include "tools/file_io.h"
 
 namespace v4rt::agents {
 
@@ -35,13 +36,61 @@ std::string coding_instructions(const std::string& root, const std::string& extr
   return s;
 }
 
+namespace {
+
+// AGENTS.md and CLAUDE.md from the start directory up to the project root,
+// nearest first, read through the workspace's confinement (a symlink out is
+// refused) and the read path rules (a denied file stays out).
+std::string project_instructions(const tools::Workspace& ws, const std::string& start_dir,
+                                 const tools::PermissionPolicy& policy) {
+  constexpr size_t kMaxBytes = 32 * 1024;
+  std::string out;
+  fs::path dir = start_dir.empty() ? fs::path(".") : fs::path(start_dir).lexically_normal();
+  for (int depth = 0; depth < 64; ++depth) {
+    for (const char* name : {"AGENTS.md", "CLAUDE.md"}) {
+      std::string rel = dir == "." ? std::string(name) : (dir / name).generic_string();
+      auto f = tools::read_text_file(ws, rel, [&policy](const std::string& p) { return policy.may_read(p); });
+      if (!f) continue;  // absent, unreadable or refused
+      std::string text = f->text.size() > kMaxBytes ? f->text.substr(0, kMaxBytes) + "\n[... cut at 32 KiB]" : f->text;
+      out += "### " + f->rel + "\n" + text + (text.empty() || text.back() != '\n' ? "\n" : "") + "\n";
+    }
+    if (dir == "." || dir.empty()) break;
+    dir = dir.parent_path();
+    if (dir.empty()) dir = ".";
+  }
+  if (out.empty()) return out;
+  return "Project instructions from the repository's AGENTS.md / CLAUDE.md files (the nearest first: where they "
+         "disagree, the nearer one wins; the user's requests win over both):\n\n" + out;
+}
+
+}  // namespace
+
+Status check_session_workspace(const std::string& id, const std::string& transcript_workspace,
+                               const fs::path& workspace_root) {
+  std::error_code ec;
+  fs::path theirs = fs::weakly_canonical(transcript_workspace, ec);
+  if (ec) theirs = transcript_workspace;
+  if (theirs == workspace_root) return Status::Ok();
+  return Status::InvalidArgument("session " + id + " belongs to the workspace " + transcript_workspace +
+                                 ", not to this one (" + workspace_root.string() +
+                                 "); its tool calls name paths and commands of that repository. Resume it there "
+                                 "(v4rt code --workspace " + transcript_workspace + " --resume " + id +
+                                 "), or start a new session here");
+}
+
 Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOptions& options, ModelBackend& backend) {
   auto ws = tools::Workspace::open(options.workspace);
   if (!ws) return ws.status();
   std::unique_ptr<CodingAgent> a(new CodingAgent(*ws, TranscriptStore(options.state_dir / "sessions")));
   a->options_ = options;
   a->backend_ = &backend;
-  // Policy: project file first (in full only when approved), then the command line.
+  // Policy: the user's default mode, the project file (in full only when
+  // approved), then the command line.
+  if (!options.user_permission_mode.empty()) {
+    auto m = tools::parse_permission_mode(options.user_permission_mode);
+    if (!m) return m.status().with_context("user settings permissions.mode");
+    a->policy_.set_mode(*m);
+  }
   CodeSettings settings;
   fs::path settings_file = a->workspace_.root() / ".v4rt" / "settings.json";
   std::error_code ec;
@@ -123,7 +172,9 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
     auto t = options.resume_id.empty() ? a->store_.latest(a->workspace_.root().string())
                                        : a->store_.load(options.resume_id);
     if (!t) return t.status();
+    V4RT_RETURN_IF_ERROR(check_session_workspace(t->id, t->workspace, a->workspace_.root()));
     a->transcript_ = std::move(*t);
+    a->resumed_ = true;
   } else {
     RepoContextOptions ro;
     ro.budget_tokens = options.repo_context_tokens;
@@ -131,6 +182,12 @@ Result<std::unique_ptr<CodingAgent>> CodingAgent::create(const CodingAgentOption
     if (!repo) return repo.status();
     a->repo_ = std::move(*repo);
     std::string content = coding_instructions(a->workspace_.root().string(), settings.instructions);
+    if (!options.start_dir.empty() && options.start_dir != ".")
+      content += "\n\nThe user started you in the subdirectory " + options.start_dir +
+                 " of the workspace: shell commands run there unless you pass cwd; file tool paths stay relative "
+                 "to the workspace root.";
+    if (std::string pi = project_instructions(a->workspace_, options.start_dir, a->policy_); !pi.empty())
+      content += "\n\n" + pi;
     if (!a->repo_.text.empty()) content += "\n\n" + a->repo_.text;
     a->transcript_.id = TranscriptStore::new_id();
     a->transcript_.workspace = a->workspace_.root().string();
@@ -150,6 +207,7 @@ void CodingAgent::build_loop(ModelBackend& backend) {
   ao.chat.thinking_mode = options_.thinking ? parsers::ThinkingMode::kThinking : parsers::ThinkingMode::kChat;
   ao.max_tool_output_bytes = options_.max_tool_output_bytes;
   ao.context_limit_tokens = options_.compact ? options_.context_limit_tokens : 0;
+  if (options_.start_dir != ".") ao.default_cwd = options_.start_dir;
   loop_ = std::make_unique<AgentLoop>(backend, registry_, base, policy_, sandbox_.get(), &hooks_, approver_, ao);
   if (options_.compact) loop_->set_compactor([](nlohmann::ordered_json& m) { return compact_messages(m); });
 }
@@ -185,9 +243,23 @@ Result<std::string> CodingAgent::fork() {
   return transcript_.id;
 }
 
+Result<std::string> CodingAgent::clear() {
+  V4RT_RETURN_IF_ERROR(save());
+  Transcript fresh;
+  fresh.id = TranscriptStore::new_id();
+  fresh.workspace = transcript_.workspace;
+  fresh.messages = nlohmann::ordered_json::array();
+  if (!transcript_.messages.empty() && transcript_.messages[0].value("role", "") == "system")
+    fresh.messages.push_back(transcript_.messages[0]);
+  transcript_ = std::move(fresh);
+  memory_.clear();
+  return transcript_.id;
+}
+
 Status CodingAgent::resume(const std::string& id) {
   auto t = store_.load(id);
   if (!t) return t.status();
+  V4RT_RETURN_IF_ERROR(check_session_workspace(t->id, t->workspace, workspace_.root()));
   V4RT_RETURN_IF_ERROR(save());
   transcript_ = std::move(*t);
   memory_.clear();

@@ -29,7 +29,8 @@ namespace v4rt::agents {
 struct CodingAgentOptions {
   std::filesystem::path workspace;          // the repository (required)
   std::filesystem::path state_dir;          // transcripts go to state_dir/sessions (required)
-  std::string permission_mode;              // "" = project file, else workspace-write
+  std::string permission_mode;              // "" = project file, else user_permission_mode, else workspace-write
+  std::string user_permission_mode;         // the user's settings file (under the project file)
   std::vector<std::string> allow, ask, deny;  // rules from the command line (after the project file)
   bool unsandboxed = false;                 // run shell commands without bwrap (explicit opt-in)
   bool allow_network = false;               // sandboxed commands keep the network
@@ -44,6 +45,9 @@ struct CodingAgentOptions {
   Budget budget;
   size_t max_tool_output_bytes = 30000;
   std::vector<std::string> only_tools;      // non-empty: keep just these built-in tools
+  // Workspace-relative directory the user started in (a subdirectory of the
+  // project root): shell commands run there by default. "" or ".": the root.
+  std::string start_dir;
 };
 
 class CodingAgent {
@@ -63,6 +67,11 @@ class CodingAgent {
   Result<std::string> fork();
   // Switches to another saved session (/resume).
   Status resume(const std::string& id);
+  // Saves this session and starts a new, empty one with the same system
+  // message (/clear); returns the new id.
+  Result<std::string> clear();
+  // The model backend in words (/model).
+  std::string backend_description() const { return backend_ ? backend_->describe() : std::string(); }
 
   const std::string& session_id() const { return transcript_.id; }
   const TranscriptStore& transcripts() const { return store_; }
@@ -75,6 +84,9 @@ class CodingAgent {
   const tools::ToolRegistry& registry() const { return registry_; }
   const nlohmann::ordered_json& messages() const { return transcript_.messages; }
   const tools::PermissionPolicy& policy() const { return policy_; }
+  const std::filesystem::path& workspace_root() const { return workspace_.root(); }
+  // Whether this session was continued (--resume/--continue) rather than started.
+  bool resumed() const { return resumed_; }
 
  private:
   explicit CodingAgent(tools::Workspace ws, TranscriptStore store)
@@ -98,7 +110,14 @@ class CodingAgent {
   Approver approver_;
   std::unique_ptr<AgentLoop> loop_;
   ModelBackend* backend_ = nullptr;
+  bool resumed_ = false;
 };
+
+// A saved session belongs to the workspace it ran in: its tools' paths and
+// commands mean something only there. InvalidArgument naming both workspaces
+// when `transcript_workspace` is not `workspace_root`.
+Status check_session_workspace(const std::string& id, const std::string& transcript_workspace,
+                               const std::filesystem::path& workspace_root);
 
 // The bytes of <workspace_root>/.v4rt/settings.json when it exists and is not
 // approved in state_dir (what an approval prompt shows and then approves);

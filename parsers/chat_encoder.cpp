@@ -854,9 +854,18 @@ Result<RenderedPrompt> ChatEncoder::render_request_prompt(const json& request) c
   const json* context = options_json != nullptr ? get(*options_json, "context") : nullptr;
   const json* tools = get(request, "tools");
   if (is_null(tools)) return render_prompt(*messages, *options, context);
-  if (messages->empty()) return error("invalid_request", "\"tools\" given but \"messages\" is empty; add a system message");
-  if (!(*messages)[0].is_object()) return error("invalid_message", "messages[0] must be an object");
+  if (!messages->empty() && !(*messages)[0].is_object()) return error("invalid_message", "messages[0] must be an object");
   json with_tools = *messages;
+  // Tools render only on a system/developer message. Without one first, they
+  // travel in an empty leading system message (as serving stacks do; the
+  // spec's Example C shows that prompt), never dropped.
+  const json* role = with_tools.empty() ? nullptr : get(with_tools[0], "role");
+  if (!(equals(role, "system") || equals(role, "developer"))) {
+    json sys = json::object();
+    sys["role"] = "system";
+    sys["content"] = "";
+    with_tools.insert(with_tools.begin(), std::move(sys));
+  }
   with_tools[0]["tools"] = *tools;
   return render_prompt(with_tools, *options, context);
 }

@@ -29,7 +29,10 @@ std::string approval_prompt(const tools::PermissionRequest& req, const std::stri
   } else if (!req.subject.empty()) {
     out += "  on: " + line_safe(req.subject) + "\n";
   }
-  out += "  (" + line_safe(reason) + ")\n  allow? [y]es / [n]o: ";
+  out += "  (" + line_safe(reason) + ")\n";
+  out += "  [y]es once, [n]o, [a]lways: " +
+         std::string(req.kind == tools::ToolKind::kExecute && !req.subject.empty() ? "this command" : "this tool") +
+         " for the rest of the session, [t]ell the model why not\n  allow? [y]es / [n]o: ";
   return out;
 }
 

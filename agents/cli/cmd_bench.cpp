@@ -61,6 +61,14 @@ int cmd_bench(int argc, char** argv) {
     std::fputs(flags.help().c_str(), stdout);
     return 0;
   }
+  // Shared with generate, but bench always decodes --gen-tokens greedy tokens without stops.
+  for (const char* ignored : {"max-tokens", "temperature", "top-k", "top-p", "min-p", "repeat-penalty",
+                              "repeat-window", "stop", "stop-token", "ignore-eos"})
+    if (flags.was_set(ignored))
+      return report(Status::InvalidArgument(std::string("--") + ignored +
+                                            " does not apply to bench: it decodes --gen-tokens greedy tokens "
+                                            "without stops (use v4rt generate to sample)"),
+                    "v4rt bench --help");
   if (prompt_tokens < 1 || gen_tokens < 1)
     return report(Status::InvalidArgument("--prompt-tokens and --gen-tokens must be >= 1"), "v4rt bench --help");
   g.no_store = true;

@@ -47,7 +47,7 @@ std::string dump_line(const ojson& j) {
 }
 
 int cmd_chat_render(int argc, char** argv) {
-  bool text = false, tokens = false, v4 = false;
+  bool text = false, tokens = false, v4 = false, thinking = false;
   std::string tokenizer_path, model_dir;
   FlagSet flags("v4rt chat render [flags] [FILE|-]",
                 "Render conversations to the exact DeepSeek-V4 prompt text, as the reference encoder "
@@ -63,6 +63,7 @@ int cmd_chat_render(int argc, char** argv) {
                 "1 when any failed.",
                 "echo '{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"thinking_mode\":"
                 "\"thinking\"}}' | v4rt chat render --text");
+  flags.add_bool("thinking", &thinking, "thinking mode when a request has no options.thinking_mode (as chat parse)");
   flags.add_bool("text", &text, "write the prompt text itself instead of a JSON line");
   flags.add_bool("tokens", &tokens, "add \"tokens\": the prompt's token ids as the local engine sees them");
   flags.add_string("tokenizer", &tokenizer_path, "with --tokens: tokenizer.json to use", "PATH");
@@ -110,6 +111,10 @@ int cmd_chat_render(int argc, char** argv) {
       out["message"] = std::string("line ") + std::to_string(line_no) + ": not valid JSON; give one JSON object per line";
     } else {
       if (request.is_object() && request.contains("name")) out["name"] = request["name"];
+      // Same default as chat parse: chat mode unless --thinking.
+      if (request.is_object() && (!request.contains("options") || request["options"].is_object()) &&
+          !(request.contains("options") && request["options"].contains("thinking_mode")))
+        request["options"]["thinking_mode"] = thinking ? "thinking" : "chat";
       auto prompt = encoder.render_request_prompt(request);
       if (prompt.ok() && text) {
         std::fwrite(prompt->text.data(), 1, prompt->text.size(), stdout);

@@ -13,6 +13,7 @@
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
 #include "base/state_dirs.h"
+#include "base/terminal_text.h"
 #include "sessions/session_store.h"
 
 namespace v4rt::cli {
@@ -119,6 +120,13 @@ int cmd_list(int argc, char** argv) {
   FlagSet f("v4rt session list [flags]", "List the sessions of a store.", "v4rt session list --json");
   c.declare(f);
   if (int rc = parse(f, argc, argv, "v4rt session list", 0, 0); rc >= 0) return rc;
+  // A fresh machine has no default store yet: that is an empty list, not an
+  // error (a --store that names no store still is one).
+  if (std::filesystem::path dir = c.dir(); c.store.empty() && !dir.empty() && !std::filesystem::exists(dir / "index.db")) {
+    if (c.json) print_json({{"store", {{"dir", dir.string()}}}, {"sessions", nlohmann::json::array()}});
+    else std::printf("no sessions yet (store %s)\n", terminal_safe(dir.string()).c_str());
+    return 0;
+  }
   auto store = open_store(c);
   if (!store) return report(store.status());
   auto list = (*store)->list();
@@ -286,7 +294,11 @@ int cmd_export(int argc, char** argv) {
   if (int rc = parse(f, argc, argv, "v4rt session export", 2, 2); rc >= 0) return rc;
   auto store = open_store(c);
   if (!store) return report(store.status());
-  if (Status s = (*store)->export_session(f.positional()[0], f.positional()[1]); !s.ok()) return report(s);
+  // Absolute: a bare relative name ("out.file") has an empty parent, which the durable write cannot sync.
+  std::error_code ec;
+  std::filesystem::path out = std::filesystem::absolute(f.positional()[1], ec);
+  if (ec) out = f.positional()[1];
+  if (Status s = (*store)->export_session(f.positional()[0], out); !s.ok()) return report(s);
   if (c.json) print_json({{"exported", f.positional()[0]}, {"file", f.positional()[1]}});
   return 0;
 }

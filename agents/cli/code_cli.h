@@ -35,8 +35,16 @@ class InterruptGuard {
   std::jthread watcher_;
 };
 
+// The text view of a tool result (stderr): labelled by tool and call id,
+// FAILED for an error or a shell command that exited non-zero or timed out,
+// newlines kept, long output as head + tail; everything escaped.
+std::string tool_result_view(const std::string& name, const std::string& id, const std::string& text, bool is_error,
+                             bool color);
+bool shell_result_failed(const std::string& name, const std::string& text);
+
 // The REPL; returns the exit code.
-int run_code_repl(agents::CodingAgent& agent, bool color);
+// first_task (v4rt code "task"): run before the first prompt.
+int run_code_repl(agents::CodingAgent& agent, bool color, const std::string& first_task = "");
 
 // Prints the one-line summary of a finished task on stderr (text mode).
 void print_run_summary(const agents::RunSummary& s, const agents::CodingAgent& agent);

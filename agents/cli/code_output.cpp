@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "agents/cli/code_cli.h"
 #include "base/terminal_text.h"
@@ -72,9 +73,52 @@ class Utf8Joiner {
   std::string pending_;
 };
 
+// stdout carries only the final answer when it is not a terminal (`> out.txt`,
+// a pipe): narration between tool calls streams to stderr with the activity,
+// and the answer is written to stdout once the run ends. On a terminal the
+// text streams to stdout as it comes (the interactive view).
+}  // namespace
+
+// A shell result that ran but failed (non-zero exit, timeout) is a failure to the user too.
+bool shell_result_failed(const std::string& name, const std::string& text) {
+  if (name != "shell") return false;
+  if (text.rfind("timed out after", 0) == 0) return true;
+  return text.rfind("exit code ", 0) == 0 && text.rfind("exit code 0\n", 0) != 0;
+}
+
+std::string tool_result_view(const std::string& name, const std::string& id, const std::string& text, bool is_error,
+                             bool color) {
+  constexpr size_t kHead = 6, kTail = 8;
+  const bool failed = is_error || shell_result_failed(name, text);
+  std::vector<std::string> lines;
+  for (size_t p = 0; p < text.size();) {
+    size_t nl = text.find('\n', p);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(p, nl - p));
+    p = nl + 1;
+  }
+  std::string label = (failed ? "  ! " : "  = ") + one_line(name, 40) + " " + one_line(id, 40) +
+                      (failed ? " FAILED" : "") + (lines.size() > 1 ? " (" + std::to_string(lines.size()) + " lines)" : "");
+  std::string out = (color && failed ? "\033[31m" + label + "\033[0m" : color ? "\033[2m" + label + "\033[0m" : label) + "\n";
+  auto show = [&](size_t i) {
+    std::string l = "    " + one_line(lines[i], 300);
+    out += (color ? "\033[2m" + l + "\033[0m" : l) + "\n";
+  };
+  if (lines.size() <= kHead + kTail + 1) {
+    for (size_t i = 0; i < lines.size(); ++i) show(i);
+  } else {  // head and tail: the assertion at the end of a test run stays visible
+    for (size_t i = 0; i < kHead; ++i) show(i);
+    out += "    ... " + std::to_string(lines.size() - kHead - kTail) + " lines ...\n";
+    for (size_t i = lines.size() - kTail; i < lines.size(); ++i) show(i);
+  }
+  return out;
+}
+
+namespace {
+
 class TextRenderer : public agents::AgentObserver {
  public:
-  explicit TextRenderer(bool color) : color_(color) {}
+  explicit TextRenderer(bool color) : color_(color), text_out_(isatty(1) ? stdout : stderr) {}
   void on_event(const agents::AgentEvent& e) override {
     std::lock_guard<std::mutex> lock(mu_);
     using K = agents::AgentEvent::Kind;
@@ -86,15 +130,15 @@ class TextRenderer : public agents::AgentObserver {
     if (e.kind != K::kText) {
       std::string rest = text_.flush();
       if (!rest.empty()) {
-        std::fputs(safe(rest).c_str(), stdout);
+        std::fputs(safe(rest).c_str(), text_out_);
         wrote_text_ = rest.back() != '\n';
       }
     }
     switch (e.kind) {
       case K::kText: {
         std::string t = safe(text_.take(e.text));
-        std::fputs(t.c_str(), stdout);
-        std::fflush(stdout);
+        std::fputs(t.c_str(), text_out_);
+        std::fflush(text_out_);
         if (!t.empty()) wrote_text_ = t.back() != '\n';
         break;
       }
@@ -114,7 +158,7 @@ class TextRenderer : public agents::AgentObserver {
           std::fprintf(stderr, "  permission %s: %s\n", one_line(e.decision, 16).c_str(), one_line(e.reason, 600).c_str());
         break;
       case K::kToolResult:
-        std::fprintf(stderr, "%s\n", dim(std::string(e.is_error ? "  ! " : "  = ") + one_line(e.text, 200)).c_str());
+        std::fputs(tool_result_view(e.name, e.id, e.text, e.is_error, color_).c_str(), stderr);
         break;
       case K::kParseError:
         end_line();
@@ -123,8 +167,23 @@ class TextRenderer : public agents::AgentObserver {
       case K::kCompacted:
         std::fprintf(stderr, "v4rt: %s\n", safe(e.text).c_str());
         break;
+      case K::kStart: {
+        const nlohmann::json& x = e.extra;
+        std::string cwd = x.value("cwd", ".");
+        std::fprintf(stderr, "v4rt: %s session %s in %s%s (%s)\n", x.value("resumed", false) ? "resumed" : "new",
+                     one_line(x.value("session_id", ""), 80).c_str(), one_line(x.value("workspace", ""), 400).c_str(),
+                     cwd == "." ? "" : (", starting in " + one_line(cwd, 200)).c_str(),
+                     one_line(x.value("permission_mode", ""), 40).c_str());
+        break;
+      }
       case K::kDone:
         end_line();
+        if (text_out_ != stdout && !e.text.empty()) {
+          std::string answer = safe(e.text);
+          std::fputs(answer.c_str(), stdout);
+          if (answer.back() != '\n') std::fputc('\n', stdout);
+          std::fflush(stdout);
+        }
         break;
       default:
         break;
@@ -134,11 +193,12 @@ class TextRenderer : public agents::AgentObserver {
  private:
   std::string dim(const std::string& s) const { return color_ ? "\033[2m" + s + "\033[0m" : s; }
   void end_line() {
-    if (wrote_text_) std::fputc('\n', stdout);
-    std::fflush(stdout);
+    if (wrote_text_) std::fputc('\n', text_out_);
+    std::fflush(text_out_);
     wrote_text_ = false;
   }
   bool color_;
+  FILE* text_out_;  // where streamed text goes: stdout on a terminal, else stderr
   bool wrote_text_ = false;
   bool in_reasoning_ = false;
   Utf8Joiner text_, reasoning_;
@@ -150,8 +210,11 @@ class JsonRenderer : public agents::AgentObserver {
   explicit JsonRenderer(bool stream) : stream_(stream) {}
   void on_event(const agents::AgentEvent& e) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (e.kind == agents::AgentEvent::Kind::kStart) session_id_ = e.extra.value("session_id", "");
     if (stream_) {
-      std::string line = e.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      nlohmann::json j = e.to_json();
+      if (e.kind == agents::AgentEvent::Kind::kDone && !session_id_.empty()) j["session_id"] = session_id_;
+      std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       std::fprintf(stdout, "%s\n", line.c_str());
       std::fflush(stdout);
       return;
@@ -160,6 +223,7 @@ class JsonRenderer : public agents::AgentObserver {
     if (e.kind == agents::AgentEvent::Kind::kDone) {
       nlohmann::json j = e.to_json();
       j["type"] = "result";
+      if (!session_id_.empty()) j["session_id"] = session_id_;
       std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       std::fflush(stdout);
     }
@@ -168,6 +232,7 @@ class JsonRenderer : public agents::AgentObserver {
  private:
   bool stream_;
   int calls_ = 0;
+  std::string session_id_;  // from the init event
   std::mutex mu_;  // guards stdout
 };
 

@@ -31,23 +31,45 @@ bool read_line(const char* prompt, std::string& out) {
 }
 
 const char kHelp[] =
-    "commands: /sessions  /resume ID  /fork  /compact  /save  /exit  (anything else is a task for the agent)\n";
+    "commands: /help  /sessions  /resume ID  /fork  /clear (new session)  /compact  /cost  /model  /save  /exit\n"
+    "anything else is a task for the agent; Ctrl-C stops the running task\n";
 
 }  // namespace
 
-int run_code_repl(agents::CodingAgent& agent, bool color) {
+int run_code_repl(agents::CodingAgent& agent, bool color, const std::string& first_task) {
   std::fprintf(stderr, "v4rt code: session %s in %s\n%s", agent.session_id().c_str(),
-               agent.transcripts().dir().c_str(), kHelp);
+               terminal_safe(agent.workspace_root().string()).c_str(), kHelp);
   auto renderer = make_code_renderer(CodeOutput::kText, color);
   InterruptGuard guard;
   std::string line;
-  while (read_line("v4rt> ", line)) {
+  int64_t prompt_tokens = 0, reused_tokens = 0, generated_tokens = 0;
+  int tasks = 0;
+  bool pending_first = !first_task.empty();
+  while (pending_first || read_line("v4rt> ", line)) {
+    if (pending_first) {
+      line = first_task;
+      pending_first = false;
+    }
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (line[0] == '/') {
       std::string cmd = line.substr(0, line.find(' '));
       std::string arg = line.find(' ') == std::string::npos ? "" : line.substr(line.find(' ') + 1);
       if (cmd == "/exit" || cmd == "/quit") break;
-      if (cmd == "/sessions") {
+      if (cmd == "/help") {
+        std::fputs(kHelp, stderr);
+      } else if (cmd == "/clear") {
+        auto id = agent.clear();
+        std::fprintf(stderr, "v4rt: %s\n", terminal_safe(id ? "new session " + *id + " (the old one is saved)"
+                                                            : id.status().message()).c_str());
+      } else if (cmd == "/cost") {
+        std::fprintf(stderr,
+                     "v4rt: %d task%s in this session: %lld tokens generated, %lld prompt tokens restored from the "
+                     "cache instead of prefilled; the last prompt was %lld tokens\n",
+                     tasks, tasks == 1 ? "" : "s", static_cast<long long>(generated_tokens),
+                     static_cast<long long>(reused_tokens), static_cast<long long>(prompt_tokens));
+      } else if (cmd == "/model") {
+        std::fprintf(stderr, "v4rt: %s\n", terminal_safe(agent.backend_description()).c_str());
+      } else if (cmd == "/sessions") {
         auto all = agent.transcripts().list();
         if (!all) { std::fprintf(stderr, "v4rt: %s\n", terminal_safe(all.status().message()).c_str()); continue; }
         for (const auto& t : *all)
@@ -77,6 +99,10 @@ int run_code_repl(agents::CodingAgent& agent, bool color) {
       continue;
     }
     print_run_summary(*r, agent);
+    ++tasks;
+    prompt_tokens = r->prompt_tokens;
+    reused_tokens += r->reused_tokens;
+    generated_tokens += r->generated_tokens;
   }
   Status s = agent.save();
   if (!s.ok()) std::fprintf(stderr, "v4rt: %s\n", terminal_safe(s.message()).c_str());

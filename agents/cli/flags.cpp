@@ -86,9 +86,34 @@ void FlagSet::add_bool(std::string name, bool* out, std::string help, std::strin
 
 void FlagSet::add_list(std::string name, std::vector<std::string>* out, std::string help,
                        std::string metavar) {
-  Flag f = make_flag(name, help + " (repeatable)", metavar, "", "");
+  if (help.find("repeatable") == std::string::npos) help += " (repeatable)";
+  Flag f = make_flag(name, help, metavar, "", "");
   f.set = [out](const std::string& v) { out->push_back(v); return Status::Ok(); };
   flags_.push_back(std::move(f));
+}
+
+void FlagSet::at_least(double min) {
+  Flag& f = flags_.back();
+  auto inner = f.set;
+  std::ostringstream m;
+  m << min;
+  f.set = [inner, min, name = f.name, min_text = m.str()](const std::string& v) {
+    V4RT_RETURN_IF_ERROR(inner(v));
+    char* end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    if (x < min) return Status::InvalidArgument("--" + name + " must be at least " + min_text + " (got " + v + ")");
+    return Status::Ok();
+  };
+  f.help += " (at least " + m.str() + ")";
+}
+
+bool FlagSet::is_flag_spelling(const std::string& arg) const {
+  if (arg == "-h" || arg == "--help" || arg == "--") return true;
+  if (arg.rfind("--", 0) != 0) return false;
+  std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos : arg.find('=') - 2);
+  for (const auto& f : flags_)
+    if (f.name == name || (f.is_bool && "no-" + f.name == name)) return true;
+  return false;
 }
 
 FlagSet::Flag* FlagSet::find(const std::string& name) {
@@ -139,6 +164,10 @@ Status FlagSet::parse(int argc, char** argv) {
     }
     if (!has_value) {
       if (i + 1 >= argc) return Status::InvalidArgument("flag '--" + name + "' needs a value");
+      // `--resume -p x`: the next word is another flag, not this one's value.
+      if (is_flag_spelling(argv[i + 1]))
+        return Status::InvalidArgument("flag '--" + name + "' needs a value, but it is followed by the flag '" +
+                                       std::string(argv[i + 1]) + "'; write --" + name + "=VALUE if that is meant");
       value = argv[++i];
     }
     V4RT_RETURN_IF_ERROR(f->set(value));
@@ -163,7 +192,9 @@ std::string FlagSet::help() const {
     if (left.size() < 28) o << std::string(28 - left.size(), ' ');
     else o << "\n" << std::string(28, ' ');
     o << f.help;
-    if (!f.default_text.empty()) o << " (default: " << f.default_text << ")";
+    // A help text that explains its own default keeps it (no second, conflicting one).
+    if (!f.default_text.empty() && f.help.find("default") == std::string::npos)
+      o << " (default: " << f.default_text << ")";
     if (!f.env.empty()) o << " [env " << f.env << "]";
     o << "\n";
   }

@@ -29,6 +29,9 @@ class FlagSet {
   void add_list(std::string name, std::vector<std::string>* out, std::string help,
                 std::string metavar = "S");
 
+  // The flag declared last accepts only values >= min (a usage error names it).
+  void at_least(double min);
+
   // Parses args (argv without the program and command names). On --help sets
   // help_requested(). Unknown flags and bad values are InvalidArgument naming the flag.
   Status parse(int argc, char** argv);
@@ -47,6 +50,7 @@ class FlagSet {
   };
  private:
   Flag* find(const std::string& name);
+  bool is_flag_spelling(const std::string& arg) const;
 
   std::string usage_, description_, example_;
   std::vector<Flag> flags_;

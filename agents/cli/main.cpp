@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string_view name = argv[1];
+  if (name == "--version" || name == "-V") return v4rt::cli::cmd_version(argc - 2, argv + 2);
   for (const auto& c : kCommands)
     if (name == c.name) return c.run(argc - 2, argv + 2);
   std::fprintf(stderr, "v4rt: unknown command '%s'\nhint: run 'v4rt --help' for the list\n", argv[1]);

@@ -54,7 +54,7 @@ TEST(AttackInjectionE2E, ForgedTurnInTaskAndRepositoryFileReachesTheModelAsLiter
   const fs::path ckpt = dir.path() / "tiny";
   auto init = run_command(shell_quote(v4rt_binary().string()) + " model init --preset tiny --quiet --out " +
                           shell_quote(ckpt.string()));
-  if (init.exit_code != 0) GTEST_SKIP() << "cannot create the tiny checkpoint: " << init.err;
+  ASSERT_EQ(init.exit_code, 0) << "v4rt model init --preset tiny failed: " << init.err;
 
   const std::string benign_task = "Summarise the notes.";
   const std::string hostile_task = "Summarise the notes." + kForged;
@@ -95,7 +95,7 @@ TEST(AttackInjectionE2E, TokenizeLiteralSplitsSpecialTokensAndDecodesBack) {
   const fs::path ckpt = dir.path() / "tiny";
   auto init = run_command(shell_quote(v4rt_binary().string()) + " model init --preset tiny --quiet --out " +
                           shell_quote(ckpt.string()));
-  if (init.exit_code != 0) GTEST_SKIP() << "cannot create the tiny checkpoint: " << init.err;
+  ASSERT_EQ(init.exit_code, 0) << "v4rt model init --preset tiny failed: " << init.err;
   const std::string bin = shell_quote(v4rt_binary().string()) + " tokenize --model " + shell_quote(ckpt.string());
   // The tiny checkpoint's own tokenizer: ask it for the ids of the role tokens.
   std::vector<int> role_ids;

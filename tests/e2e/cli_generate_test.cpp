@@ -114,6 +114,28 @@ TEST_F(CliGenerateTest, SessionContinuesAndPrefillOnlySaves) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
+// Issue 17, bug 7: on a fresh machine `session list` is an empty list (exit
+// 0); `session export NAME out.file` with a bare relative name succeeds.
+TEST_F(CliGenerateTest, SessionListOnAFreshMachineAndExportToABareName) {
+  fs::path fresh = dir_->path() / "fresh-xdg";
+  auto list = run_command("env -u V4RT_STORE XDG_DATA_HOME=" + shell_quote(fresh.string()) + " " + v4rt_cmd() +
+                          " session list --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto j = nlohmann::json::parse(list.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << list.out;
+  EXPECT_EQ(j["sessions"], nlohmann::json::array());
+  fs::path st = dir_->path() / "export-store";
+  auto gen = run_command(v4rt_cmd() + " generate --quiet --temperature 0 --model " + model() + " --store " +
+                         shell_quote(st.string()) + " --session ex --prompt 'To export.' --max-tokens 0");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  fs::path out_dir = dir_->path() / "export-out";
+  fs::create_directories(out_dir);
+  auto ex = run_command("cd " + shell_quote(out_dir.string()) + " && " + v4rt_cmd() + " session export ex out.v4rtsession --store " +
+                        shell_quote(st.string()));
+  EXPECT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_TRUE(fs::exists(out_dir / "out.v4rtsession"));
+}
+
 TEST_F(CliGenerateTest, BenchReportsSpeedsMemoryAndMtp) {
   auto r = run_command(v4rt_cmd() + " bench --json --model " + model() + " --prompt-tokens 200 --gen-tokens 8");
   ASSERT_EQ(r.exit_code, 0) << r.err;
