@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
 #include "parsers/special_tokens.h"
 #include "base/file_util.h"
 
@@ -66,7 +67,7 @@ Result<Completion> ReplayBackend::complete(const parsers::RenderedPrompt& prompt
       break;
     }
     size_t n = std::min(kPiece, out.size() - i);
-    while (i + n < out.size() && (static_cast<unsigned char>(out[i + n]) & 0xC0) == 0x80) ++n;
+    while (i + n < out.size() && utf8::is_continuation(static_cast<unsigned char>(out[i + n]))) ++n;
     std::string_view piece(out.data() + i, n);
     c.text.append(piece);
     i += n;

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "base/utf8.h"
+
 namespace v4rt {
 
 namespace {
@@ -17,26 +19,6 @@ void append_codepoint(std::string& out, uint32_t cp) {
   char buf[12];
   std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
   out += buf;
-}
-
-// Length of the valid UTF-8 sequence at s[i] and its code point; 0 if invalid.
-size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  size_t n;
-  uint32_t min;
-  if (c < 0x80) { cp = c; return 1; }
-  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
-  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
 }
 
 bool is_bidi_control(uint32_t cp) {
@@ -67,7 +49,7 @@ std::string terminal_safe(std::string_view text, const TerminalSafeOptions& opti
       continue;
     }
     uint32_t cp = 0;
-    size_t n = decode_utf8(text, i, cp);
+    size_t n = utf8::decode(text, i, cp);
     if (n == 0) {
       append_hex_byte(out, c);
       ++i;

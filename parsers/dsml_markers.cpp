@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "base/utf8.h"
 #include "parsers/special_tokens.h"
 
 namespace v4rt::parsers::dsml {
@@ -165,15 +166,6 @@ Scan scan(std::string_view b, size_t from, const MarkerSet& set, bool final) {
 }
 
 // Length of s without a trailing incomplete UTF-8 sequence.
-size_t complete_utf8_prefix(std::string_view s) {
-  const size_t n = s.size();
-  for (size_t back = 1; back <= 3 && back <= n; ++back) {
-    const auto c = static_cast<unsigned char>(s[n - back]);
-    if ((c & 0xc0) == 0x80) continue;  // continuation byte: look further back
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-    return len > back && c >= 0xc0 ? n - back : n;
-  }
-  return n;
-}
+size_t complete_utf8_prefix(std::string_view s) { return s.size() - utf8::incomplete_tail(s); }
 
 }  // namespace v4rt::parsers::dsml

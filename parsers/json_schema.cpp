@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace v4rt::parsers {
 namespace {
 
@@ -65,7 +67,7 @@ bool has_type(const Json& v, std::string_view t) {
 size_t code_points(const std::string& s) {
   size_t n = 0;
   for (char c : s)
-    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) ++n;
+    if (!utf8::is_continuation(static_cast<unsigned char>(c))) ++n;
   return n;
 }
 

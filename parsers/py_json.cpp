@@ -12,6 +12,8 @@
 #include <string>
 #include <system_error>
 
+#include "base/utf8.h"
+
 namespace v4rt::parsers {
 
 PyJson::PyJson() = default;
@@ -27,24 +29,6 @@ constexpr int kMaxDepth = 512;
 constexpr size_t kMaxIntDigits = 4300;  // CPython sys.int_info.default_max_str_digits
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 class Parser {
  public:
@@ -280,7 +264,7 @@ class Parser {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return fail("lone UTF-16 surrogate in \\u escape");
           }
-          append_utf8(out, cp);
+          utf8::append(out, cp);
           break;
         }
         default:

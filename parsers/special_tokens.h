@@ -61,5 +61,26 @@ inline constexpr int32_t kThinkStartId = 128821;
 inline constexpr int32_t kThinkEndId = 128822;
 inline constexpr int32_t kDsmlId = 128825;
 inline constexpr int32_t kLatestReminderId = 128828;
+inline constexpr int32_t kActionId = 128829;
+inline constexpr int32_t kQueryId = 128830;
+inline constexpr int32_t kAuthorityId = 128831;
+inline constexpr int32_t kDomainId = 128832;
+inline constexpr int32_t kTitleId = 128836;
+inline constexpr int32_t kReadUrlId = 128845;
+
+// The V4 chat specials with their release ids, in id order: the one table the
+// tokenizer files of `v4rt model init` (runtime/tokenizer/tokenizer_files.cpp)
+// are built from. A reduced vocabulary puts them at its last ids in this order,
+// so the order is part of every generated tokenizer.json.
+struct ChatSpecial {
+  std::string_view text;
+  int32_t id;
+};
+inline constexpr ChatSpecial kChatSpecials[] = {
+    {kUser, kUserId},           {kAssistant, kAssistantId},           {kThinkStart, kThinkStartId},
+    {kThinkEnd, kThinkEndId},   {kDsml, kDsmlId},                     {kLatestReminder, kLatestReminderId},
+    {kAction, kActionId},       {kQuery, kQueryId},                   {kAuthority, kAuthorityId},
+    {kDomain, kDomainId},       {kTitle, kTitleId},                   {kReadUrl, kReadUrlId},
+};
 
 }  // namespace v4rt::parsers::tokens

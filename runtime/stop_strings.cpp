@@ -2,21 +2,11 @@
 
 #include <algorithm>
 
+#include "base/utf8.h"
+
 namespace v4rt::runtime {
 
 namespace {
-
-// Bytes at the end of s that start an incomplete UTF-8 sequence (0 if none).
-size_t incomplete_utf8_tail(std::string_view s) {
-  size_t n = s.size();
-  for (size_t back = 1; back <= std::min<size_t>(3, n); ++back) {
-    unsigned char c = static_cast<unsigned char>(s[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte: keep looking for the lead
-    size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-    return need > back ? back : 0;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -63,7 +53,7 @@ StopStringMatcher::Step StopStringMatcher::feed(std::string_view piece) {
       }
   }
   std::string_view ready = pending.substr(0, pending.size() - hold);
-  ready = ready.substr(0, ready.size() - incomplete_utf8_tail(ready));
+  ready = ready.substr(0, ready.size() - utf8::incomplete_tail(ready));
   step.emit = std::string(ready);
   emitted_ += ready.size();
   return step;

@@ -15,9 +15,13 @@
 
 #include "base/status.h"
 
+namespace v4rt {
+class Fs;  // base/fs.h
+}  // namespace v4rt
+
 namespace v4rt::sessions {
 
-class Fs;
+using v4rt::Fs;
 
 enum class FileKind : uint32_t { kBlock = 1, kTail = 2 };
 

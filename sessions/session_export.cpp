@@ -222,7 +222,6 @@ Status SessionStore::import_session(const std::filesystem::path& file, std::stri
       SaveOptions so;
       so.session = session;
       so.kind = p.kind;
-      so.drop_older_checkpoints = false;
       so.transcript_json = transcript;
       so.pin = pinned;
       auto r = save(fingerprint, std::span(tokens).first(to_u64(p.n)), logits, src, so);

@@ -23,7 +23,6 @@ uint64_t fingerprint_hash(std::string_view fingerprint) { return hash64(fingerpr
 const char* point_kind_name(PointKind k) {
   switch (k) {
     case PointKind::kCache: return "cache";
-    case PointKind::kCheckpoint: return "checkpoint";
     case PointKind::kTurn: return "turn";
   }
   return "?";
@@ -185,6 +184,25 @@ std::string_view as_bytes(std::span<const int32_t> t) {
   return std::string_view(reinterpret_cast<const char*>(t.data()), t.size() * 4);
 }
 
+// The files one save() wrote: removed when the save returns without having
+// committed the index rows that name them.
+class WrittenFiles {
+ public:
+  explicit WrittenFiles(const SessionStore::Impl& store) : store_(store) {}
+  ~WrittenFiles() {
+    if (!kept_) store_.remove_files(files_);
+  }
+  WrittenFiles(const WrittenFiles&) = delete;
+  WrittenFiles& operator=(const WrittenFiles&) = delete;
+  void add(std::string file) { files_.push_back(std::move(file)); }
+  void keep() { kept_ = true; }
+
+ private:
+  const SessionStore::Impl& store_;
+  std::vector<std::string> files_;
+  bool kept_ = false;
+};
+
 }  // namespace
 
 Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<const int32_t> tokens,
@@ -227,23 +245,23 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
   std::string tail_file;
   uint32_t tail_crc = 0;
   uint64_t tail_bytes = 0;
-  std::vector<std::string> written_files;  // ours; removed if the commit fails
-  auto cleanup = [&](Status st) {
-    s.remove_files(written_files);
-    return st;
-  };
+  // Every file this save writes is removed on any return before the commit,
+  // whichever statement fails (an early return cannot skip it).
+  WrittenFiles written(s);
+  // Ours, made redundant by a concurrent writer (on any attempt): removed after the commit.
+  std::vector<std::string> unused_files;
   auto logits_bytes = std::string_view(reinterpret_cast<const char*>(logits.data()), logits.size() * 4);
 
   for (int attempt = 0;; ++attempt) {
     // Phase 1 (no lock): which blocks and which point exist already?
     auto existing_point = find_point(s.db, fp, n, key);
-    if (!existing_point) return cleanup(existing_point.status());
+    if (!existing_point) return existing_point.status();
     bool need_tail = *existing_point == 0 && tail_file.empty();
     int64_t to_write = 0;
     for (auto& b : plan) {
       if (!b.file.empty()) continue;
       auto e = block_exists(s.db, b.hash);
-      if (!e) return cleanup(e.status());
+      if (!e) return e.status();
       b.exists = *e;
       if (!b.exists) ++to_write;
     }
@@ -254,33 +272,32 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
       std::string payload = state.export_rows(b.t0, b.t1);
       FileHeader h{FileKind::kBlock, fp, b.hash, b.t0, b.t1};
       auto rel = s.blocks.write(h, tokens.subspan(to_u64(b.t0), to_u64(B)), payload, {}, &b.crc, &b.bytes);
-      if (!rel) return cleanup(rel.status());
+      if (!rel) return rel.status();
       b.file = *rel;
-      written_files.push_back(*rel);
+      written.add(*rel);
       result.bytes_written += b.bytes;
       ++done;
       if (opt.progress && !opt.progress("save", to_u64(done), to_u64(to_write)))
-        return cleanup(Status::Cancelled("session save cancelled; nothing was committed"));
+        return Status::Cancelled("session save cancelled; nothing was committed");
     }
     if (need_tail) {
       std::string payload = state.export_tail(rows_from);
       FileHeader h{FileKind::kTail, fp, key, rows_from, n};
       auto rel = s.blocks.write(h, tokens.subspan(to_u64(rows_from)), payload, logits_bytes, &tail_crc, &tail_bytes);
-      if (!rel) return cleanup(rel.status());
+      if (!rel) return rel.status();
       tail_file = *rel;
-      written_files.push_back(*rel);
+      written.add(*rel);
       result.bytes_written += tail_bytes;
     }
 
     // Phase 3: one write transaction makes everything visible at once.
     auto txn = SqliteTxn::begin(s.db, /*write=*/true);
-    if (!txn) return cleanup(txn.status());
+    if (!txn) return txn.status();
     const int64_t now = now_us();
-    std::vector<std::string> unused_files;  // ours, made redundant by a concurrent writer
     bool vanished = false;
     for (auto& b : plan) {
       auto e = block_exists(s.db, b.hash);
-      if (!e) return cleanup(e.status());
+      if (!e) return e.status();
       if (!*e && b.file.empty()) {  // evicted by another process since phase 1
         b.exists = false;
         vanished = true;
@@ -294,21 +311,21 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
     int64_t point_id = 0;
     if (!vanished) {
       auto ep = find_point(s.db, fp, n, key);
-      if (!ep) return cleanup(ep.status());
+      if (!ep) return ep.status();
       point_id = *ep;
       if (point_id == 0 && tail_file.empty()) vanished = true;  // the point we meant to reuse was evicted
     }
     if (vanished) {
       if (attempt >= 4)
-        return cleanup(Status::IoError(s.dir.string() + ": session save kept racing with eviction by another "
-                                                         "process; retry, or raise the store budget"));
+        return Status::IoError(s.dir.string() + ": session save kept racing with eviction by another "
+                                                "process; retry, or raise the store budget");
       continue;  // rollback (txn destructor) and write what vanished
     }
     int64_t reused = 0, inserted = 0;
     auto ins_block = s.db.prepare(
         "INSERT INTO blocks(hash, fp_hash, t0, t1, file, bytes, crc, refcount, last_use) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)");
-    if (!ins_block) return cleanup(ins_block.status());
+    if (!ins_block) return ins_block.status();
     for (auto& b : plan) {
       if (b.file.empty()) { ++reused; continue; }
       ins_block->reset();
@@ -322,23 +339,23 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
       auto ins = s.db.prepare(
           "INSERT INTO points(fp_hash, n_tokens, rows_from, key, kind, tail_file, tail_bytes, tail_crc, created, "
           "last_use) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)");
-      if (!ins) return cleanup(ins.status());
+      if (!ins) return ins.status();
       ins->bind(1, to_i64(fp)).bind(2, n).bind(3, rows_from).bind(4, to_i64(key));
       ins->bind(5, static_cast<int64_t>(opt.kind)).bind(6, std::string_view(tail_file));
       ins->bind(7, to_i64(tail_bytes)).bind(8, int64_t{tail_crc}).bind(9, now);
-      if (Status st = ins->run(); !st.ok()) return cleanup(st);
+      if (Status st = ins->run(); !st.ok()) return st;
       point_id = s.db.last_insert_rowid();
       auto link = s.db.prepare("INSERT INTO point_blocks(point, idx, block) VALUES (?1, ?2, ?3)");
-      if (!link) return cleanup(link.status());
+      if (!link) return link.status();
       auto inc = s.db.prepare("UPDATE blocks SET refcount = refcount + 1 WHERE hash = ?1");
-      if (!inc) return cleanup(inc.status());
+      if (!inc) return inc.status();
       for (int64_t i = 0; i < nb; ++i) {
         link->reset();
         link->bind(1, point_id).bind(2, i).bind(3, to_i64(plan[to_u64(i)].hash));
-        if (Status st = link->run(); !st.ok()) return cleanup(st);
+        if (Status st = link->run(); !st.ok()) return st;
         inc->reset();
         inc->bind(1, to_i64(plan[to_u64(i)].hash));
-        if (Status st = inc->run(); !st.ok()) return cleanup(st);
+        if (Status st = inc->run(); !st.ok()) return st;
       }
     } else if (!tail_file.empty()) {
       unused_files.push_back(tail_file);  // someone saved the same point meanwhile
@@ -346,13 +363,13 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
     {
       auto touch = s.db.prepare(
           "UPDATE blocks SET last_use = ?2 WHERE hash IN (SELECT block FROM point_blocks WHERE point = ?1)");
-      if (!touch) return cleanup(touch.status());
+      if (!touch) return touch.status();
       touch->bind(1, point_id).bind(2, now);
-      if (Status st = touch->run(); !st.ok()) return cleanup(st);
+      if (Status st = touch->run(); !st.ok()) return st;
       auto tp = s.db.prepare("UPDATE points SET last_use = ?2 WHERE id = ?1");
-      if (!tp) return cleanup(tp.status());
+      if (!tp) return tp.status();
       tp->bind(1, point_id).bind(2, now);
-      if (Status st = tp->run(); !st.ok()) return cleanup(st);
+      if (Status st = tp->run(); !st.ok()) return st;
     }
     std::vector<std::string> dead_files;
     if (!opt.session.empty()) {
@@ -361,57 +378,21 @@ Result<SaveResult> SessionStore::save(std::string_view fingerprint, std::span<co
           "VALUES (?1, ?2, ?3, ?4, COALESCE(?5, 0), COALESCE(?6, '[]'), ?7, ?8, ?8) "
           "ON CONFLICT(name) DO UPDATE SET head = excluded.head, tokens = excluded.tokens, updated = excluded.updated, "
           "pinned = COALESCE(?5, pinned), transcript = COALESCE(?6, transcript)");
-      if (!up) return cleanup(up.status());
+      if (!up) return up.status();
       up->bind(1, std::string_view(opt.session)).bind(2, fingerprint).bind(3, to_i64(fp)).bind(4, point_id);
       if (opt.pin) up->bind(5, int64_t{*opt.pin ? 1 : 0}); else up->bind_null(5);
       if (opt.transcript_json) up->bind(6, std::string_view(*opt.transcript_json)); else up->bind_null(6);
       up->bind_blob(7, as_bytes(tokens)).bind(8, now);
-      if (Status st = up->run(); !st.ok()) return cleanup(st);
-      if (opt.drop_older_checkpoints) {
-        std::vector<int64_t> old;
-        auto q = s.db.prepare(
-            "SELECT p.id FROM points p JOIN session_points sp ON sp.point = p.id "
-            "WHERE sp.session = ?1 AND p.kind = 1 AND p.id != ?2");
-        if (!q) return cleanup(q.status());
-        q->bind(1, std::string_view(opt.session)).bind(2, point_id);
-        for (;;) {
-          auto r = q->step();
-          if (!r) return cleanup(r.status());
-          if (!*r) break;
-          old.push_back(q->int64(0));
-        }
-        auto unlink = s.db.prepare("DELETE FROM session_points WHERE session = ?1 AND point = ?2");
-        if (!unlink) return cleanup(unlink.status());
-        auto links = s.db.prepare("SELECT count(*) FROM session_points WHERE point = ?1");
-        if (!links) return cleanup(links.status());
-        for (int64_t id : old) {
-          unlink->reset();
-          unlink->bind(1, std::string_view(opt.session)).bind(2, id);
-          if (Status st = unlink->run(); !st.ok()) return cleanup(st);
-          links->reset();
-          links->bind(1, id);
-          if (auto r = links->step(); !r) return cleanup(r.status());
-          if (links->int64(0) == 0)
-            if (Status st = s.delete_point(id, &dead_files); !st.ok()) return cleanup(st);
-        }
-      }
+      if (Status st = up->run(); !st.ok()) return st;
       auto link = s.db.prepare("INSERT OR IGNORE INTO session_points(session, point) VALUES (?1, ?2)");
-      if (!link) return cleanup(link.status());
+      if (!link) return link.status();
       link->bind(1, std::string_view(opt.session)).bind(2, point_id);
-      if (Status st = link->run(); !st.ok()) return cleanup(st);
-    }
-    if (opt.release_point != 0 && opt.release_point != point_id) {
-      auto links = s.db.prepare("SELECT count(*) FROM session_points WHERE point = ?1");
-      if (!links) return cleanup(links.status());
-      links->bind(1, opt.release_point);
-      if (auto r = links->step(); !r) return cleanup(r.status());
-      if (links->int64(0) == 0)
-        if (Status st = s.delete_point(opt.release_point, &dead_files); !st.ok()) return cleanup(st);
+      if (Status st = link->run(); !st.ok()) return st;
     }
     auto evicted = s.evict(point_id, &dead_files);
-    if (!evicted) return cleanup(evicted.status());
-    if (Status st = txn->commit(); !st.ok()) return cleanup(st);
-    // Committed: from here on nothing may undo the save.
+    if (!evicted) return evicted.status();
+    V4RT_RETURN_IF_ERROR(txn->commit());
+    written.keep();  // committed: from here on nothing may undo the save
     s.remove_files(unused_files);
     s.remove_files(dead_files);
     result.point_id = point_id;

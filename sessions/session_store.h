@@ -30,9 +30,13 @@
 #include "base/progress.h"
 #include "base/status.h"
 
+namespace v4rt {
+class Fs;  // base/fs.h
+}  // namespace v4rt
+
 namespace v4rt::sessions {
 
-class Fs;
+using v4rt::Fs;
 
 // Where save() reads a state from (runtime/state_adapters.h adapts model::State). The
 // contract is model::State's: rows of [t0, t1) with t0, t1 multiples of 128,
@@ -68,19 +72,18 @@ struct StoreOptions {
 };
 Status validate(const StoreOptions& o);
 
-enum class PointKind { kCache = 0, kCheckpoint = 1, kTurn = 2 };
+// What a point was saved as. The engine saves anonymous prefix-cache points
+// (kCache: after a prefill and every save_every_tokens of a long one) and a
+// named session's point at each turn end (kTurn). Stored as an integer; 1 was
+// a periodic-checkpoint kind that nothing wrote and is not used.
+enum class PointKind { kCache = 0, kTurn = 2 };
 const char* point_kind_name(PointKind k);
 
 struct SaveOptions {
   std::string session;                         // empty: an anonymous prefix-cache point
   std::optional<std::string> transcript_json;  // session: replaces its transcript when set
   std::optional<bool> pin;                     // session: sets pinned when set
-  PointKind kind = PointKind::kTurn;           // kCheckpoint for the periodic saves of a long prefill
-  bool drop_older_checkpoints = true;          // session: release its earlier kCheckpoint points
-  // A point this save supersedes (e.g. the previous periodic checkpoint of an
-  // anonymous long prefill): deleted in the same transaction unless a session
-  // links it. 0: none.
-  int64_t release_point = 0;
+  PointKind kind = PointKind::kTurn;
   Progress progress;                           // phase "save", done/total blocks
 };
 
@@ -202,7 +205,7 @@ class SessionStore {
   // Imports a file made by export_session as `name` (empty: the exported name).
   Status import_session(const std::filesystem::path& file, std::string_view name = {});
 
-  struct Impl;
+  struct Impl;  // sessions/session_store_impl.h; named by the helpers of the store's .cpp files
 
  private:
   explicit SessionStore(std::unique_ptr<Impl> impl);

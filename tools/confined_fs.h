@@ -93,6 +93,9 @@ Result<std::string> read_link_at(int dir_fd, const std::string& name);
 // planted file or symlink of that name is never used), writes content, sets
 // mode (and owner when `owner` holds one and we may), fsyncs it. Returns its
 // name; the caller renames it into place or removes it.
+// Deliberately not base/fs.h's write_file_durable: that one names files by
+// path, which a symlink swapped in between the check and the write could
+// redirect outside the workspace; this one works only relative to dir_fd.
 struct TempOwner {
   bool set = false;
   uid_t uid = 0;

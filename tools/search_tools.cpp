@@ -165,6 +165,11 @@ enum class SearchResult { kMatch, kNoMatch, kTooExpensive, kError };
 
 // RAII owner of a compiled Oniguruma regex (Perl syntax: \d, \w, \b, (?i) ...)
 // and of its match parameters (the retry limits). Not thread-safe: one per call.
+// Not shared with runtime/tokenizer/tokenizer_regex.h on purpose: that one
+// compiles fixed tokenizer patterns in Oniguruma syntax, widened to Unicode 16
+// to match Hugging Face tokenizers bit for bit, and needs no limits; this one
+// compiles untrusted Perl-syntax patterns under retry limits. What they share
+// is onig_new/onig_free, and tools/ may not include runtime/.
 class Regex {
  public:
   Regex() = default;

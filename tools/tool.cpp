@@ -3,17 +3,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "tools/workspace.h"
 
 namespace v4rt::tools {
 
 namespace {
-
-// Moves i back to the start of a UTF-8 sequence.
-size_t utf8_floor(const std::string& s, size_t i) {
-  while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
-  return i;
-}
 
 Status bad_type(const std::string& tool, const std::string& key, const char* want,
                 const nlohmann::json& got) {
@@ -62,8 +57,8 @@ Result<std::vector<std::string>> touched_path_names(const Workspace& ws, std::st
 
 std::string truncate_middle(const std::string& text, size_t max_bytes) {
   if (text.size() <= max_bytes) return text;
-  size_t head = utf8_floor(text, max_bytes * 2 / 3);
-  size_t tail_start = utf8_floor(text, text.size() - (max_bytes - head));
+  size_t head = utf8::floor(text, max_bytes * 2 / 3);
+  size_t tail_start = utf8::floor(text, text.size() - (max_bytes - head));
   if (tail_start < head) tail_start = head;
   std::string out = text.substr(0, head);
   out += "\n[... " + std::to_string(tail_start - head) + " bytes left out ...]\n";

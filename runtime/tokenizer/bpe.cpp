@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
+
 namespace v4rt::runtime {
 namespace {
 
@@ -18,19 +20,6 @@ constexpr int64_t kMaxId = 1 << 21;
 // longer ones use a heap, as `tokenizers` does for every word.
 constexpr size_t kSmallWord = 48;
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 }  // namespace
 
 const std::array<std::string, 256>& Bpe::byte_alphabet() {
@@ -41,7 +30,7 @@ const std::array<std::string, 256>& Bpe::byte_alphabet() {
     uint32_t next = 256;
     for (uint32_t b = 0; b < 256; ++b) {
       const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
-      append_utf8(t[b], printable ? b : next++);
+      utf8::append(t[b], printable ? b : next++);
     }
     return t;
   }();

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
+
 namespace v4rt::runtime {
 namespace {
 
@@ -131,35 +133,6 @@ std::string escape_literal(std::string_view lit) {
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) { return valid_utf8_prefix(s) == s.size(); }
-
-size_t valid_utf8_prefix(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    if (i + 8 <= n) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if (!(w & 0x8080808080808080ull)) { i += 8; continue; }
-    }
-    const unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
-    else return i;
-    if (i + len > n) return i;
-    if (p[i + 1] < lo || p[i + 1] > hi) return i;
-    for (size_t k = 2; k < len; ++k)
-      if ((p[i + k] & 0xC0) != 0x80) return i;
-    i += len;
-  }
-  return n;
-}
-
 Status PreTokenizer::add_steps(const json& j, std::vector<Step>& steps, int depth) {
   if (j.is_null()) return Status::Ok();
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
@@ -197,7 +170,7 @@ Status PreTokenizer::add_steps(const json& j, std::vector<Step>& steps, int dept
     } else {
       return Status::InvalidArgument("pre_tokenizer Split: \"pattern\" must be {\"Regex\": S} or {\"String\": S}");
     }
-    if (!is_valid_utf8(regex)) return Status::InvalidArgument("pre_tokenizer Split: pattern is not valid UTF-8");
+    if (!utf8::is_valid(regex)) return Status::InvalidArgument("pre_tokenizer Split: pattern is not valid UTF-8");
     Result<TokenizerRegex> re = TokenizerRegex::compile(regex);
     if (!re) return re.status().with_context("pre_tokenizer Split");
     step.regex.push_back(std::move(*re));
@@ -385,26 +358,6 @@ enum : uint16_t {
   uAsciiPunct = 128, uAsciiLetter = 256, uAsciiSpace = 512,
 };
 
-size_t encode_utf8(uint32_t cp, char* buf) {
-  if (cp < 0x80) { buf[0] = static_cast<char>(cp); return 1; }
-  if (cp < 0x800) {
-    buf[0] = static_cast<char>(0xC0 | (cp >> 6));
-    buf[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    buf[0] = static_cast<char>(0xE0 | (cp >> 12));
-    buf[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    buf[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  buf[0] = static_cast<char>(0xF0 | (cp >> 18));
-  buf[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-  buf[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  buf[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
-}
-
 }  // namespace
 
 Status PreTokenizer::build_unicode_classes() {
@@ -421,7 +374,7 @@ Status PreTokenizer::build_unicode_classes() {
 
 uint16_t PreTokenizer::unicode_class_slow(uint32_t cp) const {
   char buf[4];
-  const std::string_view ch(buf, encode_utf8(cp, buf));
+  const std::string_view ch(buf, utf8::encode(cp, buf));
   uint16_t c = 0;
   if (class_re_[0].matches_prefix(ch)) c |= uLetter;
   if (class_re_[1].matches_prefix(ch)) c |= uMark;

@@ -93,9 +93,5 @@ class PreTokenizer {
   std::vector<uint16_t> bmp_class_;       // by code point < 0x10000
 };
 
-// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF).
-bool is_valid_utf8(std::string_view s);
-// Length of the longest well-formed UTF-8 prefix of `s`.
-size_t valid_utf8_prefix(std::string_view s);
 
 }  // namespace v4rt::runtime

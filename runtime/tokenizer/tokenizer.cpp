@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "base/utf8.h"
 
 namespace v4rt::runtime {
 namespace {
@@ -240,7 +241,7 @@ void Tokenizer::encode_gap(std::string_view text, size_t begin, size_t end, std:
   const bool use_cache = cache != nullptr;
   size_t i = begin;
   while (i < end) {
-    const size_t valid = valid_utf8_prefix(text.substr(i, end - i));
+    const size_t valid = utf8::valid_prefix(text.substr(i, end - i));
     if (valid > 0) {
       const std::string_view run = text.substr(i, valid);
       pieces.clear();

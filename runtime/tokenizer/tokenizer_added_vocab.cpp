@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/check.h"
+#include "base/utf8.h"
 
 namespace v4rt::runtime {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 // Decodes the UTF-8 character starting at s[i] (s is valid UTF-8 where this is used).
 uint32_t decode_at(std::string_view s, size_t i, size_t* len) {
   const unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  size_t n = utf8::sequence_length(c);
   if (i + n > s.size()) n = 1;
   uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
   for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
@@ -36,7 +37,7 @@ bool is_word_char(uint32_t c) {
 size_t prev_char_start(std::string_view s, size_t i) {
   while (i > 0) {
     --i;
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) break;
+    if (!utf8::is_continuation(static_cast<unsigned char>(s[i]))) break;
   }
   return i;
 }

@@ -1,10 +1,13 @@
 #include "runtime/tokenizer/tokenizer_files.h"
 
+#include <iterator>
 #include <map>
 #include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "parsers/special_tokens.h"
 
 namespace v4rt::runtime {
 
@@ -14,20 +17,9 @@ using json = nlohmann::json;  // not ordered_json: its lookups are linear, and t
 
 constexpr int kReleaseVocab = 129280;
 
-// V4 chat specials (spec §6.1) and their release ids.
-struct Special {
-  const char* text;
-  int id;
-};
-constexpr Special kV4Specials[] = {
-    {"<\uFF5CUser\uFF5C>", 128803},        {"<\uFF5CAssistant\uFF5C>", 128804},
-    {"<think>", 128821},                   {"</think>", 128822},
-    {"\uFF5CDSML\uFF5C", 128825},          {"<\uFF5Clatest_reminder\uFF5C>", 128828},
-    {"<\uFF5Caction\uFF5C>", 128829},      {"<\uFF5Cquery\uFF5C>", 128830},
-    {"<\uFF5Cauthority\uFF5C>", 128831},   {"<\uFF5Cdomain\uFF5C>", 128832},
-    {"<\uFF5Ctitle\uFF5C>", 128836},       {"<\uFF5Cread_url\uFF5C>", 128845},
-};
-constexpr int kNumSpecials = static_cast<int>(sizeof(kV4Specials) / sizeof(kV4Specials[0]));
+// V4 chat specials (spec §6.1) and their release ids: parsers/special_tokens.h.
+constexpr auto& kV4Specials = parsers::tokens::kChatSpecials;
+constexpr int kNumSpecials = static_cast<int>(std::size(kV4Specials));
 
 json added(int id, const std::string& content, bool special) {
   json t;
@@ -67,7 +59,7 @@ Result<std::string> make_v4_tokenizer_json(std::string_view v3_text, int vocab_s
     for (auto& a : added_tokens) used.insert(a["id"].get<int>());
     for (const auto& s : kV4Specials) {
       if (used.count(s.id)) continue;
-      extra[s.id] = added(s.id, s.text, false);
+      extra[s.id] = added(s.id, std::string(s.text), false);
       used.insert(s.id);
     }
     for (int id = 0; id < vocab_size; ++id)
@@ -105,7 +97,7 @@ Result<std::string> make_v4_tokenizer_json(std::string_view v3_text, int vocab_s
   json new_added = json::array();
   for (auto& a : added_tokens)
     if (a["id"].get<int>() < keep) new_added.push_back(a);
-  for (int i = 0; i < kNumSpecials; ++i) new_added.push_back(added(keep + i, kV4Specials[i].text, false));
+  for (int i = 0; i < kNumSpecials; ++i) new_added.push_back(added(keep + i, std::string(kV4Specials[i].text), false));
   vocab = std::move(new_vocab);
   merges = std::move(new_merges);
   added_tokens = std::move(new_added);

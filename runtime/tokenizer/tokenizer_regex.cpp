@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/utf8.h"
 #include "runtime/tokenizer/unicode16_pattern.h"
 
 namespace v4rt::runtime {
@@ -21,14 +22,6 @@ void init_oniguruma() {
 }
 
 const OnigUChar* bytes(std::string_view s) { return reinterpret_cast<const OnigUChar*>(s.data()); }
-
-size_t utf8_char_len(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xF0) return 4;
-  if (lead >= 0xE0) return 3;
-  if (lead >= 0xC0) return 2;
-  return 1;
-}
 
 // An OnigRegion on the stack; its arrays are freed on scope exit.
 struct RegionGuard {
@@ -87,7 +80,7 @@ void TokenizerRegex::find_all(std::string_view subject,
     size_t s = static_cast<size_t>(g.region.beg[0]);
     size_t e = static_cast<size_t>(g.region.end[0]);
     if (e == s && have_last && last_match_end == e) {
-      last_end += last_end < subject.size() ? utf8_char_len(static_cast<unsigned char>(subject[last_end])) : 1;
+      last_end += last_end < subject.size() ? utf8::sequence_length(static_cast<unsigned char>(subject[last_end])) : 1;
       continue;
     }
     last_end = e;

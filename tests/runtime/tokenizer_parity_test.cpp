@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.h"
 #include "runtime/tokenizer/tokenizer.h"
 #include "test_util.h"
 
@@ -117,7 +118,7 @@ std::vector<std::string> source_corpus() {
         continue;
       std::ifstream in(it->path(), std::ios::binary);
       std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (is_valid_utf8(s)) out.push_back(std::move(s));
+      if (utf8::is_valid(s)) out.push_back(std::move(s));
     }
   }
   return out;

@@ -193,11 +193,11 @@ TEST(SessionStore, ForkSharesBlocksAndSurvivesRemovalOfTheOriginal) {
   EXPECT_EQ(rep->orphan_files, 0);
 }
 
-TEST(SessionStore, CheckpointsAreSupersededAndSessionsKeepTokensAndTranscript) {
+TEST(SessionStore, SessionsKeepTheirPointsTokensAndTranscript) {
   v4rt::testing::TempDir dir;
   auto store = open_store(dir.path());
   auto toks = make_tokens(8192, 5);
-  for (size_t n = 2048; n < 8192; n += 2048) save(*store, std::span(toks).first(n), "s", PointKind::kCheckpoint);
+  for (size_t n = 2048; n < 8192; n += 2048) save(*store, std::span(toks).first(n), "s", PointKind::kTurn);
   SaveOptions o;
   o.session = "s";
   o.transcript_json = R"([{"role":"user","content":"hi"}])";
@@ -205,8 +205,8 @@ TEST(SessionStore, CheckpointsAreSupersededAndSessionsKeepTokensAndTranscript) {
   ASSERT_TRUE(store->save(kFp, toks, {}, st, o).ok());
   auto si = store->show("s");
   ASSERT_TRUE(si.ok());
-  ASSERT_EQ(si->points.size(), 1u);  // the three checkpoints were released by the turn save
-  EXPECT_EQ(si->points[0].kind, PointKind::kTurn);
+  ASSERT_EQ(si->points.size(), 4u);  // a session keeps each turn's point
+  for (const auto& p : si->points) EXPECT_EQ(p.kind, PointKind::kTurn);
   EXPECT_EQ(si->tokens, toks);
   EXPECT_EQ(si->transcript_json, *o.transcript_json);
   ASSERT_TRUE(store->set_transcript("s", "[]").ok());
@@ -443,6 +443,49 @@ TEST(SessionStore, ConcurrentWritersShareOneStore) {
   }
 }
 
+// Runs one SQL statement on the store's index with the sqlite3 API, outside
+// SessionStore (to plant a fault the store cannot see coming).
+void exec_sql(const std::filesystem::path& dir, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "index.db").c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+// Every failure after the payload files are written removes them, including a
+// failing INSERT of a block row (that path once returned without cleaning up
+// and left the block files behind as orphans).
+TEST(SessionStore, FailedCommitLeavesNoFilesBehind) {
+  v4rt::testing::TempDir dir;
+  auto toks = make_tokens(3000, 31);
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+  }
+  exec_sql(dir.path(), "CREATE TRIGGER fail_blocks BEFORE INSERT ON blocks BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+    FakeState st = state_for(toks);
+    auto r = store->save(kFp, toks, {}, st, SaveOptions{});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("injected"), std::string::npos) << r.status().to_string();
+  }
+  exec_sql(dir.path(), "DROP TRIGGER fail_blocks");
+  auto store = open_store(dir.path());
+  auto rep = store->check();
+  ASSERT_TRUE(rep.ok());
+  EXPECT_TRUE(rep->ok());
+  EXPECT_EQ(rep->orphan_files, 0);
+  size_t files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+    if (e.is_regular_file() && e.path().filename().string().rfind("index.db", 0) != 0) ++files;
+  EXPECT_EQ(files, 0u) << "payload files of the failed save remain";
+}
+
 }  // namespace
 }  // namespace v4rt::sessions
 
@@ -472,41 +515,6 @@ TEST(SessionStore, BadSharedBlockIsReadOnceThenEveryPointUsingItIsSkipped) {
 
 namespace v4rt::sessions {
 namespace {
-
-TEST(SessionStore, ReleasePointDropsASupersededAnonymousCheckpoint) {
-  v4rt::testing::TempDir dir;
-  auto store = open_store(dir.path());
-  auto toks = make_tokens(6000, 17);
-  int64_t prev = 0;
-  for (size_t n = 2000; n <= 6000; n += 2000) {
-    FakeState st = state_for(std::span(toks).first(n));
-    SaveOptions o;
-    o.kind = PointKind::kCache;
-    o.release_point = prev;
-    const std::vector<float> logits = {1.5f, -2.0f, static_cast<float>(n)};
-    auto r = store->save(kFp, std::span(toks).first(n), logits, st, o);
-    ASSERT_TRUE(r.ok()) << r.status().to_string();
-    prev = r->point_id;
-  }
-  auto stats = store->stats();
-  ASSERT_TRUE(stats.ok());
-  EXPECT_EQ(stats->points, 1);
-  EXPECT_EQ(stats->blocks, 5);  // blocks were kept: the last point uses them all
-  auto rep = store->check();
-  ASSERT_TRUE(rep.ok());
-  EXPECT_TRUE(rep->ok());
-  EXPECT_EQ(rep->orphan_files, 0);  // the released tails were unlinked
-  EXPECT_EQ(restore_and_verify(*store, toks), 6000);
-  // A point a session links is never released.
-  save(*store, std::span(toks).first(1000), "keep");
-  auto keep = store->show("keep");
-  ASSERT_TRUE(keep.ok());
-  FakeState st = state_for(toks);
-  SaveOptions o;
-  o.release_point = keep->head_point;
-  ASSERT_TRUE(store->save(kFp, toks, {}, st, o).ok());
-  EXPECT_EQ(store->show("keep")->head_tokens, 1000);
-}
 
 }  // namespace
 }  // namespace v4rt::sessions
