@@ -58,6 +58,7 @@ nlohmann::json AgentEvent::to_json() const {
       j["generated_tokens"] = generated_tokens;
       j["prefill_s"] = prefill_s;
       j["decode_s"] = decode_s;
+      if (extra.is_object()) j.update(extra);  // remote backends: ttft_s, retries
       break;
     case Kind::kDone:
       j["stop_reason"] = stop_reason;

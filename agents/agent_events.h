@@ -35,7 +35,7 @@ struct AgentEvent {
   std::string stop_reason;
   int64_t prompt_tokens = 0, reused_tokens = 0, generated_tokens = 0;
   double prefill_s = 0, decode_s = 0;
-  nlohmann::json extra;  // kStart: the init fields; kDone: totals
+  nlohmann::json extra;  // kStart: the init fields; kTurnEnd: {"ttft_s","retries"} (remote backends); kDone: totals
 
   nlohmann::json to_json() const;
 };

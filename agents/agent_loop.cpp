@@ -300,10 +300,15 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
         emit(ce);
       }
     }
+    const bool structured_backend = backend_.takes_messages();
     // Text plus the encoder's structure: the backend matches special tokens
-    // only there, so tool results, files and the task stay literal.
-    auto prompt = encoder_.render_prompt(messages, options_.chat);
-    if (!prompt.ok()) return prompt.status().with_context("agent loop: rendering the conversation");
+    // only there, so tool results, files and the task stay literal. A chat
+    // backend sends the messages themselves and does its own rendering remotely.
+    Result<parsers::RenderedPrompt> prompt = parsers::RenderedPrompt{};
+    if (!structured_backend) {
+      prompt = encoder_.render_prompt(messages, options_.chat);
+      if (!prompt.ok()) return prompt.status().with_context("agent loop: rendering the conversation");
+    }
     AgentEvent ts;
     ts.kind = AgentEvent::Kind::kTurnStart;
     ts.step = step;
@@ -313,33 +318,49 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
     dopts.thinking = thinking;
     parsers::DsmlStream stream(dopts);
     std::vector<parsers::DsmlEvent> evs;
+    auto emit_delta = [&](AgentEvent::Kind kind, std::string text) {
+      AgentEvent d;
+      d.kind = kind;
+      d.step = step;
+      d.text = std::move(text);
+      emit(d);
+    };
     auto forward = [&]() {
       for (const auto& e : evs) {
-        if (e.kind == parsers::DsmlEvent::Kind::kText || e.kind == parsers::DsmlEvent::Kind::kReasoning) {
-          AgentEvent d;
-          d.kind = e.kind == parsers::DsmlEvent::Kind::kText ? AgentEvent::Kind::kText : AgentEvent::Kind::kReasoning;
-          d.step = step;
-          d.text = e.text;
-          emit(d);
-        }
+        if (e.kind == parsers::DsmlEvent::Kind::kText || e.kind == parsers::DsmlEvent::Kind::kReasoning)
+          emit_delta(e.kind == parsers::DsmlEvent::Kind::kText ? AgentEvent::Kind::kText : AgentEvent::Kind::kReasoning,
+                     e.text);
       }
       evs.clear();
     };
     CompletionOptions copts;
     copts.max_tokens = budget.max_tokens_per_turn;
     copts.stop = stop;
-    auto completion = backend_.complete(*prompt, copts, [&](std::string_view piece) {
-      stream.feed(piece, evs);
-      forward();
-      return !stop.stop_requested();
-    });
+    Result<Completion> completion =
+        structured_backend
+            ? backend_.complete_messages(messages, options_.chat, copts,
+                                         [&](DeltaKind kind, std::string_view piece) {
+                                           emit_delta(kind == DeltaKind::kText ? AgentEvent::Kind::kText
+                                                                               : AgentEvent::Kind::kReasoning,
+                                                      std::string(piece));
+                                           return !stop.stop_requested();
+                                         })
+            : backend_.complete(*prompt, copts, [&](std::string_view piece) {
+                stream.feed(piece, evs);
+                forward();
+                return !stop.stop_requested();
+              });
+    if (completion.ok() && structured_backend && !completion->structured)
+      completion = Status::Internal(backend_.describe() + ": complete_messages() returned no structured turn");
     if (!completion.ok()) {
       s.stop_reason = "backend_error";
       s.backend_status = completion.status();
       break;
     }
-    stream.finish(evs);
-    forward();
+    if (!structured_backend) {
+      stream.finish(evs);
+      forward();
+    }
     s.steps = step;
     s.prompt_tokens = completion->prompt_tokens;
     last_prompt_tokens = completion->prompt_tokens;
@@ -355,20 +376,30 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
     te.generated_tokens = completion->generated_tokens;
     te.prefill_s = completion->prefill_s;
     te.decode_s = completion->decode_s;
+    if (completion->ttft_s >= 0) te.extra["ttft_s"] = completion->ttft_s;
+    if (completion->retries > 0) te.extra["retries"] = completion->retries;
     emit(te);
 
-    parsers::ParsedMessage parsed = stream.result();
+    parsers::ParsedMessage parsed;
+    if (structured_backend) {
+      const StructuredTurn& st = *completion->structured;
+      parsed.content = st.content;
+      parsed.reasoning_content = st.reasoning;
+      for (const auto& tc : st.tool_calls) parsed.tool_calls.push_back({tc.name, tc.arguments, {}});
+    } else {
+      parsed = stream.result();
+    }
     nlohmann::ordered_json am = nlohmann::ordered_json::object();
     am["role"] = "assistant";
     am["content"] = parsed.content;
-    if (thinking) am["reasoning_content"] = parsed.reasoning_content;
-    am["raw"] = completion->text;
+    if (thinking || !parsed.reasoning_content.empty()) am["reasoning_content"] = parsed.reasoning_content;
+    if (!structured_backend) am["raw"] = completion->text;
     if (completion->cancelled) {
       messages.push_back(am);
       s.stop_reason = stopped_reason();
       break;
     }
-    if (const parsers::ParseError* err = stream.error()) {
+    if (const parsers::ParseError* err = structured_backend ? nullptr : stream.error()) {
       // The raw text stays in history (byte-stable prompt); a notice tells the model what to fix.
       am.erase("raw");
       am["content"] = "";
@@ -407,12 +438,27 @@ Result<RunSummary> AgentLoop::run(nlohmann::ordered_json& messages, const Budget
       Call c;
       c.id = "call_" + std::to_string(step) + "_" + std::to_string(i + 1);
       c.name = tc.name;
-      parsers::TypedArguments ta = parsers::typed_arguments(tc);
-      c.args = to_plain(ta.object);
-      if (!ta.errors.empty()) {
-        c.is_error = true;
-        c.result = "invalid arguments for " + tc.name + ":";
-        for (const auto& e : ta.errors) c.result += "\n" + e;
+      if (structured_backend) {
+        // A chat API's arguments are JSON text; the server's id orders the results.
+        const std::string& sid = completion->structured->tool_calls[i].id;
+        if (!sid.empty()) c.id = sid;
+        nlohmann::json a = nlohmann::json::parse(tc.arguments.empty() ? "{}" : tc.arguments, nullptr, false);
+        if (a.is_discarded() || !a.is_object()) {
+          c.is_error = true;
+          c.result = "invalid arguments for " + tc.name + ": not a JSON object: " +
+                     tools::truncate_middle(tc.arguments, 400);
+          c.args = nlohmann::json::object();
+        } else {
+          c.args = std::move(a);
+        }
+      } else {
+        parsers::TypedArguments ta = parsers::typed_arguments(tc);
+        c.args = to_plain(ta.object);
+        if (!ta.errors.empty()) {
+          c.is_error = true;
+          c.result = "invalid arguments for " + tc.name + ":";
+          for (const auto& e : ta.errors) c.result += "\n" + e;
+        }
       }
       nlohmann::ordered_json fn = nlohmann::ordered_json::object();
       fn["name"] = tc.name;

@@ -19,6 +19,7 @@ extern char** environ;
 #include "agents/cli/code_cli.h"
 #include "agents/cli/commands.h"
 #include "agents/cli/flags.h"
+#include "agents/backends/remote_backend_factory.h"
 #include "agents/coding_agent.h"
 #include "agents/local_backend.h"
 #include "agents/project_trust.h"
@@ -212,7 +213,27 @@ int cmd_code(int argc, char** argv) {
                 "v4rt code -p \"make the tests pass\" --permission-mode workspace-write --output-format stream-json");
   flags.add_string("prompt", &prompt, "the task (also -p); '-' reads it from stdin", "TASK");
   flags.add_string("output-format", &output_format, "text, json or stream-json", "FMT");
-  flags.add_string("backend", &backend_spec, "local (the engine, needs --model) or replay:FILE", "SPEC", "V4RT_BACKEND");
+  flags.add_string("backend", &backend_spec,
+                   "local (the engine, needs --model), replay:FILE, openai-completions:URL, openai-chat:URL or "
+                   "anthropic:URL "
+                   "(docs/backends.md)", "SPEC", "V4RT_BACKEND");
+  std::string remote_model, api_key_env;
+  std::vector<std::string> remote_headers;
+  double connect_timeout_s = 10, request_timeout_s = 300;
+  int max_retries = 4;
+  flags.add_string("remote-model", &remote_model, "remote backends: the server's model name", "NAME", "V4RT_REMOTE_MODEL");
+  flags.add_string("api-key-env", &api_key_env,
+                   "remote backends: the environment variable holding the API key (default DEEPSEEK_API_KEY for "
+                   "deepseek.com, else ANTHROPIC_API_KEY for anthropic:, else OPENAI_API_KEY); never the key itself", "NAME");
+  flags.add_list("header", &remote_headers, "remote backends: extra request header 'Name: value'", "HDR");
+  flags.add_double("connect-timeout-s", &connect_timeout_s, "remote backends: seconds to connect");
+  flags.at_least(0);
+  flags.add_double("request-timeout-s", &request_timeout_s,
+                   "remote backends: seconds the server may stay silent (before its answer or mid-stream)");
+  flags.at_least(0);
+  flags.add_int("max-retries", &max_retries,
+                "remote backends: re-sends on connect errors, 429 and 5xx (never once an answer has started)");
+  flags.at_least(0);
   flags.add_string("model", &model_dir, "checkpoint directory for the local backend", "DIR", "V4RT_MODEL");
   flags.add_string("store", &store_dir, "session store for cached prefixes (default STATE/store)", "DIR", "V4RT_STORE");
   flags.add_string("state-dir", &state_dir, "where sessions are kept (default ~/.v4rt/code)", "DIR", "V4RT_STATE_DIR");
@@ -251,7 +272,7 @@ int cmd_code(int argc, char** argv) {
   flags.at_least(0);
   flags.add_double("max-wall-s", &max_wall_s, "seconds per task, cutting a running tool or turn (0: no limit)");
   flags.at_least(0);
-  flags.add_double("temperature", &temperature, "sampling temperature of the local backend (0: greedy)");
+  flags.add_double("temperature", &temperature, "sampling temperature (0: greedy); sent to remote backends only when given");
   flags.at_least(0);
   flags.add_int("save-every", &save_every,
                 "local backend: save a prefix-cache point every N prompt tokens, so the next run restores the "
@@ -363,8 +384,24 @@ int cmd_code(int argc, char** argv) {
     backend = std::make_unique<agents::LocalBackend>(*engine, model_dir, sp);
     // Compaction starts near the model's context unless the user chose a limit.
     if (!flags.was_set("context-limit")) context_limit = engine->config().max_position_embeddings;
+  } else if (agents::backends::is_remote_spec(backend_spec)) {
+    agents::backends::RemoteOptions ro;
+    ro.model = remote_model;
+    ro.api_key_env = api_key_env.empty() ? agents::backends::default_api_key_env(backend_spec) : api_key_env;
+    if (const char* key = std::getenv(ro.api_key_env.c_str())) ro.api_key = key;
+    ::unsetenv(ro.api_key_env.c_str());  // tools and their subprocesses never see the key
+    ro.extra_headers = remote_headers;
+    if (flags.was_set("temperature")) ro.temperature = temperature;
+    ro.http.connect_timeout_s = connect_timeout_s;
+    ro.http.idle_timeout_s = request_timeout_s;
+    ro.http.max_retries = max_retries;
+    auto r = agents::backends::make_remote_backend(backend_spec, std::move(ro));
+    if (!r) return report(r.status(), "v4rt code --help");
+    backend = std::move(*r);
+    if (format == CodeOutput::kText) std::fprintf(stderr, "v4rt: backend %s\n", terminal_safe(backend->describe()).c_str());
   } else {
-    return report(Status::InvalidArgument("--backend must be 'local' or 'replay:FILE' (got '" + backend_spec + "')"),
+    return report(Status::InvalidArgument("--backend must be 'local', 'replay:FILE', 'openai-completions:URL', "
+                                          "'openai-chat:URL' or 'anthropic:URL' (got '" + backend_spec + "')"),
                   "v4rt code --help");
   }
 
