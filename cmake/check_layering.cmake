@@ -23,10 +23,11 @@ set(rules
   "runtime:base,model,parsers,sessions,runtime"
   "runtime/tokenizer:base,parsers,runtime/tokenizer"
   "agents:base,model,parsers,tools,sessions,runtime,agents"
+  "plugins:tools/plugin,plugins"
 )
 # Every top-level folder that is a library must have a row: a new folder
 # without one is reported rather than silently unchecked.
-set(known_roots base model parsers tools sessions runtime agents)
+set(known_roots base model parsers tools sessions runtime agents plugins)
 
 set(folders "")
 foreach(rule ${rules})

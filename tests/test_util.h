@@ -1,5 +1,6 @@
 // Helpers shared by the test suites: golden-data location, temporary
-// directories, running the v4rt binary as a real subprocess.
+// directories, running the v4rt binary as a real subprocess, a loopback
+// listener.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +13,21 @@ std::filesystem::path golden_dir();
 // Path of the built v4rt executable.
 std::filesystem::path v4rt_binary();
 std::filesystem::path source_dir();
+
+// A TCP listener on 127.0.0.1 at an ephemeral port (what a sandboxed command
+// must not reach without network), closed on destruction.
+class LoopbackListener {
+ public:
+  LoopbackListener();
+  ~LoopbackListener();
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 // A fresh directory under $TMPDIR removed (recursively) on destruction.
 class TempDir {

@@ -29,27 +29,6 @@ const char kStateCanary[] = "CANARY-STATE-91bc";
 const char kEnvSecret[] = "SECRET-ENV-5d2e";
 const char kApiKey[] = "sk-CANARY-OPENAI-0c4d";
 
-// A loopback TCP listener on an ephemeral port.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 8);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
 
 // Pids of processes whose command line contains marker.
 std::vector<int> processes_with(const std::string& marker) {
@@ -326,7 +305,7 @@ TEST_P(AttackSandboxE2E, BackgroundOutputIsCapped) {
 // the user approves it; its restrictions apply at once.
 TEST_P(AttackSandboxE2E, ModelWrittenSettingsAreNotTrusted) {
   make_git_repo(repo_, {{"a.txt", "a\n"}});
-  Listener l;
+  LoopbackListener l;
   fs::path hook_canary = base_ / "hook-ran";
   std::string settings = "{\"permissions\": {\"mode\": \"full\", \"allow\": [\"shell\"], \"deny\": [\"read(a.txt)\"]}, "
                          "\"hooks\": {\"pre_tool\": [\"touch " + hook_canary.string() + "\"]}, "

@@ -177,33 +177,12 @@ TEST_F(CodeAgentE2E, PreToolHookBlocksACall) {
   EXPECT_NE(results[0]["output"].get<std::string>().find("no rm please"), std::string::npos) << results[0].dump();
 }
 
-// A loopback TCP listener on an ephemeral port.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 8);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
 
 TEST_F(CodeAgentE2E, SandboxDeniesOutsideWritesAndNetwork) {
   need_sandbox();
   if (IsSkipped()) return;  // GTEST_SKIP in a helper returns from the helper only
   make_git_repo(repo_, {{"a.txt", "a\n"}});
-  Listener l;
+  LoopbackListener l;
   fs::path outside = dir_.path() / "outside.txt";
   fs::path home_escape = dir_.path() / "home" / "v4rt-e2e-escape";
   fs::create_directories(home_escape.parent_path());

@@ -26,27 +26,6 @@ class ShellToolTest : public ToolFixture {
   }
 };
 
-// A loopback TCP listener on an ephemeral port, closed on destruction.
-class Listener {
- public:
-  Listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 8);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-  }
-  ~Listener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
 
 TEST_F(ShellToolTest, RunsInTheWorkspace) {
   put("hello.txt", "hi\n");
@@ -73,7 +52,7 @@ TEST_F(ShellToolTest, SandboxDeniesWritesOutsideTheWorkspace) {
 }
 
 TEST_F(ShellToolTest, SandboxDeniesNetwork) {
-  Listener l;
+  v4rt::testing::LoopbackListener l;
   std::string probe = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port()) + " && echo CONNECTED";
   std::string out = run(probe);
   EXPECT_EQ(out.find("CONNECTED"), std::string::npos) << out;
