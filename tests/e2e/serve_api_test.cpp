@@ -23,7 +23,7 @@ class ServeApi : public ::testing::Test {
     std::string why;
     ckpt_ = make_tiny_checkpoint(dir_->path(), &why);
     if (ckpt_.empty()) {
-      skip_ = "cannot create the tiny checkpoint: " + why;
+      skip_ = "cannot create the tiny checkpoint: " + why;  // reported as a failure in SetUp
       return;
     }
     ::setenv("V4RT_SERVE_TEST_KEY", kKey, 1);
@@ -44,7 +44,8 @@ class ServeApi : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (!skip_.empty()) GTEST_SKIP() << skip_;
+    // Making a tiny checkpoint needs nothing absent here: a failure fails, it never skips.
+    ASSERT_TRUE(skip_.empty()) << skip_;
     ASSERT_TRUE(start_error_.empty()) << start_error_;
   }
 
@@ -401,7 +402,7 @@ TEST(ServeRestart, CachedTokensSurviveARestartWithTheSameStore) {
   TempDir dir;
   std::string why;
   fs::path ckpt = make_tiny_checkpoint(dir.path(), &why);
-  if (ckpt.empty()) GTEST_SKIP() << "cannot create the tiny checkpoint: " << why;
+  ASSERT_FALSE(ckpt.empty()) << "cannot create the tiny checkpoint: " << why;
   const std::string store = (dir.path() / "store").string();
   json body = chat_body("Remember this sentence for later, please.", 4);
   int64_t prompt1 = 0;
@@ -445,7 +446,7 @@ TEST(ServeTimeout, LongRequestsAreCancelledAtTheTimeout) {
   TempDir dir;
   std::string why;
   fs::path ckpt = make_tiny_checkpoint(dir.path(), &why);
-  if (ckpt.empty()) GTEST_SKIP() << "cannot create the tiny checkpoint: " << why;
+  ASSERT_FALSE(ckpt.empty()) << "cannot create the tiny checkpoint: " << why;
   ServeProcess s;
   ASSERT_TRUE(s.start({"--model", ckpt.string(), "--no-store", "--request-timeout", "2", "--threads", "2"},
                       dir.path() / "serve.log", &why))

@@ -17,7 +17,7 @@ void run_sdk_script(const std::string& script, const std::string& package) {
   TempDir dir;
   std::string why;
   fs::path ckpt = make_tiny_checkpoint(dir.path(), &why);
-  if (ckpt.empty()) GTEST_SKIP() << "cannot create the tiny checkpoint: " << why;
+  ASSERT_FALSE(ckpt.empty()) << "cannot create the tiny checkpoint: " << why;
   ::setenv("V4RT_SERVE_SDK_KEY", "sdk-key-42", 1);
   ServeProcess s;
   ASSERT_TRUE(s.start({"--model", ckpt.string(), "--store", (dir.path() / "store").string(), "--api-key-env",
