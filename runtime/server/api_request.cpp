@@ -250,7 +250,15 @@ Result<ApiRequest> parse_openai_completion(std::string_view body, int default_ma
   json j = std::move(*j_r);
   V4RT_RETURN_IF_ERROR(check_known(j, {"model", "prompt", "stream", "stream_options", "stop", "max_tokens",
                                        "temperature", "top_p", "top_k", "min_p", "repetition_penalty", "seed", "n",
-                                       "user", "presence_penalty", "frequency_penalty", "echo", "logprobs", "ignore_eos"}));
+                                       "user", "presence_penalty", "frequency_penalty", "echo", "logprobs", "ignore_eos",
+                                       "skip_special_tokens"}));
+  // vLLM/SGLang's extension. The text always keeps special tokens (EOS,
+  // DSML markers): a client that renders with its own encoder needs them
+  // to parse tool calls; so false is what this server does, true is refused.
+  bool skip_special = false;
+  V4RT_RETURN_IF_ERROR(get_bool(j, "skip_special_tokens", &skip_special));
+  if (skip_special)
+    return field_error("skip_special_tokens", "only false is supported: the completion text keeps special tokens");
   ApiRequest r;
   r.api = Api::kOpenAICompletion;
   r.chat = false;

@@ -190,5 +190,18 @@ TEST(ServerRequest, BadFieldsNameTheField) {
   }
 }
 
+TEST(ServerRequest, CompletionsTakeSkipSpecialTokensFalseAndRefuseTrue) {
+  // What v4rt's own openai-completions backend (and vLLM/SGLang clients) send:
+  // the text must keep EOS and DSML markers for the client's parser.
+  auto kept = parse_openai_completion(R"({"prompt":"hi","skip_special_tokens":false})", 16);
+  ASSERT_TRUE(kept.ok()) << kept.status().to_string();
+  EXPECT_EQ(kept->raw_prompt, "hi");
+  auto skipped = parse_openai_completion(R"({"prompt":"hi","skip_special_tokens":true})", 16);
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_NE(skipped.status().message().find("skip_special_tokens"), std::string::npos);
+  auto wrong = parse_openai_completion(R"({"prompt":"hi","skip_special_tokens":"no"})", 16);
+  ASSERT_FALSE(wrong.ok());
+}
+
 }  // namespace
 }  // namespace v4rt::runtime::server
