@@ -14,12 +14,10 @@
 #include <string>
 #include <string_view>
 
+#include "base/sha256.h"
 #include "base/status.h"
 
 namespace v4rt::agents {
-
-// Hex SHA-256 of data (FIPS 180-4).
-std::string sha256_hex(std::string_view data);
 
 // The digest recorded for a settings file: sha256(workspace + '\0' + bytes).
 std::string project_settings_digest(const std::filesystem::path& workspace_root, std::string_view bytes);
