@@ -1,5 +1,7 @@
 #include "model/checkpoint_writer.h"
 
+#include "base/thread_pool.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -133,28 +135,32 @@ Status CheckpointWriter::finish() {
   return write_file_atomic(dir_ / "model.safetensors.index.json", index.dump(2) + "\n");
 }
 
-QuantizedFp8 quantize_fp8_blocks(std::span<const float> w, int64_t rows, int64_t cols, int block) {
+QuantizedFp8 quantize_fp8_blocks(std::span<const float> w, int64_t rows, int64_t cols, int block, ThreadPool* pool) {
   QuantizedFp8 q;
   q.scale_rows = (rows + block - 1) / block;
   q.scale_cols = (cols + block - 1) / block;
   q.weight.resize(static_cast<size_t>(rows * cols));
   q.scale.resize(static_cast<size_t>(q.scale_rows * q.scale_cols));
-  for (int64_t br = 0; br < q.scale_rows; ++br) {
-    for (int64_t bc = 0; bc < q.scale_cols; ++bc) {
-      int64_t r0 = br * block, r1 = std::min(rows, r0 + block);
-      int64_t c0 = bc * block, c1 = std::min(cols, c0 + block);
-      float amax = 0;
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) amax = std::fmax(amax, std::fabs(w[static_cast<size_t>(r * cols + c)]));
-      float s = fp8_block_scale(amax);
-      q.scale[static_cast<size_t>(br * q.scale_cols + bc)] = static_cast<char>(pow2_to_e8m0(s));
-      for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c) {
-          float x = std::clamp(w[static_cast<size_t>(r * cols + c)] / s, -448.0f, 448.0f);
-          q.weight[static_cast<size_t>(r * cols + c)] = static_cast<char>(f32_to_e4m3(x));
-        }
+  auto block_rows = [&](size_t br0, size_t br1) {
+    for (int64_t br = static_cast<int64_t>(br0); br < static_cast<int64_t>(br1); ++br) {
+      for (int64_t bc = 0; bc < q.scale_cols; ++bc) {
+        int64_t r0 = br * block, r1 = std::min(rows, r0 + block);
+        int64_t c0 = bc * block, c1 = std::min(cols, c0 + block);
+        float amax = 0;
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) amax = std::fmax(amax, std::fabs(w[static_cast<size_t>(r * cols + c)]));
+        float s = fp8_block_scale(amax);
+        q.scale[static_cast<size_t>(br * q.scale_cols + bc)] = static_cast<char>(pow2_to_e8m0(s));
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) {
+            float x = std::clamp(w[static_cast<size_t>(r * cols + c)] / s, -448.0f, 448.0f);
+            q.weight[static_cast<size_t>(r * cols + c)] = static_cast<char>(f32_to_e4m3(x));
+          }
+      }
     }
-  }
+  };
+  if (pool != nullptr) pool->parallel_for(static_cast<size_t>(q.scale_rows), block_rows);
+  else block_rows(0, static_cast<size_t>(q.scale_rows));
   return q;
 }
 
@@ -168,24 +174,28 @@ std::vector<float> dequantize_fp8_blocks(const QuantizedFp8& q, int64_t rows, in
   return out;
 }
 
-QuantizedFp4 quantize_fp4_rows(std::span<const float> w, int64_t rows, int64_t cols) {
+QuantizedFp4 quantize_fp4_rows(std::span<const float> w, int64_t rows, int64_t cols, ThreadPool* pool) {
   QuantizedFp4 q;
   q.weight.resize(static_cast<size_t>(rows * cols / 2));
   q.scale.resize(static_cast<size_t>(rows * cols / 32));
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t b = 0; b < cols / 32; ++b) {
-      const float* x = w.data() + r * cols + b * 32;
-      float amax = 0;
-      for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(x[i]));
-      float s = fp4_block_scale(amax);
-      q.scale[static_cast<size_t>(r * (cols / 32) + b)] = static_cast<char>(pow2_to_e8m0(s));
-      for (int i = 0; i < 32; i += 2) {
-        uint8_t lo = f32_to_e2m1(std::clamp(x[i] / s, -6.0f, 6.0f));
-        uint8_t hi = f32_to_e2m1(std::clamp(x[i + 1] / s, -6.0f, 6.0f));
-        q.weight[static_cast<size_t>((r * cols + b * 32 + i) / 2)] = static_cast<char>(lo | (hi << 4));
+  auto row_range = [&](size_t r0, size_t r1) {
+    for (int64_t r = static_cast<int64_t>(r0); r < static_cast<int64_t>(r1); ++r) {
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        const float* x = w.data() + r * cols + b * 32;
+        float amax = 0;
+        for (int i = 0; i < 32; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+        float s = fp4_block_scale(amax);
+        q.scale[static_cast<size_t>(r * (cols / 32) + b)] = static_cast<char>(pow2_to_e8m0(s));
+        for (int i = 0; i < 32; i += 2) {
+          uint8_t lo = f32_to_e2m1(std::clamp(x[i] / s, -6.0f, 6.0f));
+          uint8_t hi = f32_to_e2m1(std::clamp(x[i + 1] / s, -6.0f, 6.0f));
+          q.weight[static_cast<size_t>((r * cols + b * 32 + i) / 2)] = static_cast<char>(lo | (hi << 4));
+        }
       }
     }
-  }
+  };
+  if (pool != nullptr) pool->parallel_for(static_cast<size_t>(rows), row_range);
+  else row_range(0, static_cast<size_t>(rows));
   return q;
 }
 

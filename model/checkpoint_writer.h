@@ -15,6 +15,10 @@
 #include "model/dtype.h"
 #include "base/status.h"
 
+namespace v4rt {
+class ThreadPool;
+}
+
 namespace v4rt::model {
 
 struct CheckpointWriterOptions {
@@ -79,7 +83,9 @@ struct QuantizedFp8 {
   std::string scale;   // e8m0
   int64_t scale_rows = 0, scale_cols = 0;
 };
-QuantizedFp8 quantize_fp8_blocks(std::span<const float> w, int64_t rows, int64_t cols, int block = 128);
+// pool (optional) splits the work by block rows; the bytes do not depend on it.
+QuantizedFp8 quantize_fp8_blocks(std::span<const float> w, int64_t rows, int64_t cols, int block = 128,
+                                 ThreadPool* pool = nullptr);
 // The exact values a reader gets back from quantize_fp8_blocks (for the bf16 twin and tests).
 std::vector<float> dequantize_fp8_blocks(const QuantizedFp8& q, int64_t rows, int64_t cols, int block = 128);
 
@@ -90,7 +96,7 @@ struct QuantizedFp4 {
   std::string weight;
   std::string scale;
 };
-QuantizedFp4 quantize_fp4_rows(std::span<const float> w, int64_t rows, int64_t cols);
+QuantizedFp4 quantize_fp4_rows(std::span<const float> w, int64_t rows, int64_t cols, ThreadPool* pool = nullptr);
 std::vector<float> dequantize_fp4_rows(const QuantizedFp4& q, int64_t rows, int64_t cols);
 
 // Element conversions used by writers: fp32 -> stored bytes.

@@ -124,7 +124,10 @@ void gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_
 
 void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y) {
   const int64_t K = w.cols, N = w.rows;
-  const DequantKernels& dq = &ctx.k == &kernels::scalar_kernels() ? scalar_dequant() : best_dequant();
+  const bool scalar = &ctx.k == &kernels::scalar_kernels();
+  const bool quantized = w.kind == WKind::kFP8 || w.kind == WKind::kFP4;
+  if (act_quant && quantized && !scalar && gemm_bf16_quant(ctx, w, x, M, y)) return;
+  const DequantKernels& dq = scalar ? scalar_dequant() : best_dequant();
   if (ctx.k.gemv_tile != nullptr && M <= kGemvMaxRows) return gemv(ctx, w, x, M, act_quant, y, dq);
   const int64_t tiles = (M + kGemmMr - 1) / kGemmMr;
   const int64_t kb = K / 128;

@@ -56,6 +56,10 @@ void linear_gemv(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, fl
 // gemm.cpp: act_quant quantises x to e4m3 per 128 (K a multiple of 128) and
 // promotes each 128-long partial sum by its scale.
 void gemm(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, bool act_quant, float* y);
+// gemm_bf16.cpp: the act_quant product of an FP8/FP4 weight on AVX-512 BF16
+// (Bf16QuantKernels); false when the CPU lacks it or a weight scale is outside
+// its exact range (y is then unspecified and gemm() takes the fp32 path).
+bool gemm_bf16_quant(const Ctx& ctx, const QMatrix& w, const float* x, int64_t M, float* y);
 // y = w · x · rsqrt(mean(x²) + eps), fp32.
 void rms_norm(const float* x, const float* w, int64_t n, float eps, float* y);
 // FP8 e4m3 quantise (block 64 or 128, ue8m0): codes + e8m0 scale bytes; and back.

@@ -273,13 +273,13 @@ Status write_random_weights(const Config& c, const std::filesystem::path& dir, c
         V4RT_RETURN_IF_ERROR(writer.add(t.name, DType::kBF16, t.shape, to_bf16_bytes(v)));
       } else if (t.store == Store::kExpert && cols % 32 == 0) {
         // Effective weights are the FP4 values in both formats.
-        QuantizedFp4 q = quantize_fp4_rows(v, rows, cols);
+        QuantizedFp4 q = quantize_fp4_rows(v, rows, cols, &pool);
         if (c.fp4_experts) {
           done += q.weight.size() + q.scale.size();
           V4RT_RETURN_IF_ERROR(writer.add(t.name, DType::kI8, {rows, cols / 2}, std::move(q.weight)));
           V4RT_RETURN_IF_ERROR(writer.add(scale_name(t.name), DType::kF8E8M0, {rows, cols / 32}, std::move(q.scale)));
         } else if (c.fp8_weights) {
-          QuantizedFp8 q8 = quantize_fp8_blocks(dequantize_fp4_rows(q, rows, cols), rows, cols, c.weight_block_size);
+          QuantizedFp8 q8 = quantize_fp8_blocks(dequantize_fp4_rows(q, rows, cols), rows, cols, c.weight_block_size, &pool);
           done += q8.weight.size() + q8.scale.size();
           V4RT_RETURN_IF_ERROR(writer.add(t.name, DType::kF8E4M3, t.shape, std::move(q8.weight)));
           V4RT_RETURN_IF_ERROR(
@@ -291,7 +291,7 @@ Status write_random_weights(const Config& c, const std::filesystem::path& dir, c
         }
       } else {
         // FP8 linear (or an expert whose width is not a multiple of 32).
-        QuantizedFp8 q = quantize_fp8_blocks(v, rows, cols, c.weight_block_size);
+        QuantizedFp8 q = quantize_fp8_blocks(v, rows, cols, c.weight_block_size, &pool);
         if (c.fp8_weights) {
           done += q.weight.size() + q.scale.size();
           V4RT_RETURN_IF_ERROR(writer.add(t.name, DType::kF8E4M3, t.shape, std::move(q.weight)));

@@ -81,6 +81,42 @@ struct Kernels {
   void (*axpys)(const float* const* rows, int64_t nrows, const float* p, int64_t np, float* acc, int64_t n);
 };
 
+// Activation-quantised FP8/FP4 linears (spec §5.1) on bf16 dot products.
+// Every operand is exact in bf16: the quantised input x is an e4m3 value times
+// its power-of-two scale, a weight an e4m3/e2m1 value times its power-of-two
+// scale; so both scales are folded into the operands, every product is exact,
+// and only the fp32 sums round. The sum order, for every output, whatever the
+// tile shape or M: 16 lanes, lane l accumulates the pairs (k = 32s + 2l + 1,
+// k = 32s + 2l) for s = 0, 1, ... over the whole K (VDPBF16PS order), then
+// lanes are added by halves (8+8, 4+4, 2+2, 1+1). tile() and gemv() keep that
+// order, so their results are bitwise equal; they differ from the fp32 path
+// only by that reassociation. Scales outside the exact range (values would
+// leave bf16's normal range: never in a real checkpoint) make the weight
+// functions return false, and gemm.cpp then takes the fp32 path instead.
+struct Bf16QuantKernels {
+  const char* name;
+  // Rows [n0, n0 + nr) of w (FP8 or FP4) as bf16 bits with the scales folded
+  // in, into out [nr][w.cols]. false: a scale outside the exact range.
+  bool (*weights_bf16)(const QMatrix& w, int64_t n0, int nr, uint16_t* out);
+  // y[m * ldy + j] = Σ_k x[m * ldx + k] · w[j * ldw + k], m < mr ≤ 4, j < nr ≤ 4,
+  // k < K (K a multiple of 32), in the order above.
+  void (*tile)(const uint16_t* x, int64_t ldx, const uint16_t* w, int64_t ldw, int64_t K, int mr, int nr, float* y,
+               int64_t ldy);
+  // The same outputs for weight rows [n0, n0 + nr) read straight from w's
+  // codes (no bf16 copy): bitwise tile(x, weights_bf16(w)). mr ≤ 4, nr ≤ 4.
+  // false: a scale outside the exact range (y is then unspecified).
+  bool (*gemv)(const QMatrix& w, int64_t n0, int nr, const uint16_t* x, int64_t ldx, int mr, float* y, int64_t ldy);
+};
+
+// Bf16QuantKernels tile bounds.
+constexpr int kBf16Mr = 4;
+constexpr int kBf16Nr = 4;
+
+// nullptr when the CPU (or compiler) lacks AVX-512 BF16.
+const Bf16QuantKernels* avx512_bf16_quant_kernels();
+// false when V4RT_KERNELS caps the choice below AVX-512 BF16.
+bool bf16_quant_allowed();
+
 const Kernels& scalar_kernels();
 // The fastest table this CPU supports (chosen once).
 const Kernels& best_kernels();

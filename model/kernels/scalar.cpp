@@ -1,5 +1,7 @@
 // The scalar oracle kernels and the one-time choice of the best table.
 #include <array>
+#include <cstdlib>
+#include <string_view>
 
 #include "model/kernels/kernels.h"
 #include "model/numerics.h"
@@ -113,13 +115,31 @@ const Kernels& scalar_kernels() {
   return k;
 }
 
+// V4RT_KERNELS=scalar|avx2|avx512 caps the choice (to compare paths or to
+// rule a kernel out); unset or anything else: the best this CPU has.
+static std::string_view kernels_cap() {
+  const char* v = std::getenv("V4RT_KERNELS");
+  return v == nullptr ? std::string_view{} : std::string_view{v};
+}
+
 const Kernels& best_kernels() {
   static const Kernels* best = [] {
-    if (const Kernels* k = avx512_kernels()) return k;
+    const std::string_view cap = kernels_cap();
+    if (cap == "scalar") return &scalar_kernels();
+    if (cap != "avx2")
+      if (const Kernels* k = avx512_kernels()) return k;
     if (const Kernels* k = avx2_kernels()) return k;
     return &scalar_kernels();
   }();
   return *best;
+}
+
+bool bf16_quant_allowed() {
+  static const bool allowed = [] {
+    const std::string_view cap = kernels_cap();
+    return cap != "scalar" && cap != "avx2" && cap != "avx512";
+  }();
+  return allowed;
 }
 
 }  // namespace v4rt::model::kernels
